@@ -1,0 +1,110 @@
+"""Command line: ``python -m minisermeta <command> …`` (``--help`` lists them)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import report
+
+
+def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", default="synthemo",
+                        help="'synthemo' (the default corpus, generated on first use) or an IEMOCAP-layout root")
+    parser.add_argument("--classes", choices=("paper", "merged"), default="paper",
+                        help="paper: excited excluded (as in the paper); merged: excited counted as happiness")
+    parser.add_argument("--lenient", action="store_true",
+                        help="skip unreadable files and lines with a warning instead of stopping")
+
+
+def _load(args):
+    from .corpora import load_corpus
+
+    corpus = load_corpus(args.corpus, classes=args.classes, strict=not args.lenient)
+    print(corpus.summary(), file=sys.stderr)
+    return corpus
+
+
+def cmd_synthemo(args) -> None:
+    from .corpora.synthemo import generate
+
+    root = generate(args.out, scale=args.scale, seed=args.seed, n_jobs=args.n_jobs)
+    print(root)
+
+
+def cmd_table1(args) -> None:
+    print(report.to_markdown(report.table1(_load(args))))
+
+
+def cmd_features(args) -> None:
+    from .features import extract
+
+    corpus = _load(args)
+    features = extract(corpus, feature_set=args.feature_set)
+    frames = sum(len(f) for f in features)
+    print(f"{len(features)} utterances, {frames} frames × {features[0].shape[1]} {args.feature_set} features")
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def cmd_reproduce(args) -> None:
+    from .pipeline import reproduce
+
+    corpus = "synthemo" if args.corpus == "synthemo" else _load(args)
+    out = args.out or Path("runs") / f"{Path(str(args.corpus)).name}-{args.preset or 'auto'}"
+    tables = reproduce(corpus, preset_name=args.preset, conditions=args.conditions, seeds=args.seeds, out=out,
+                       n_jobs=args.n_jobs, feature_set=args.feature_set, classes=args.classes)
+    print("\nTable 2 (percent; test predictions pooled over folds and seeds)\n")
+    print(report.to_markdown(tables["table2"]))
+    if "table3" in tables:
+        print("\nTable 3 (mean w per gold class, BLSTM + ATT + L + w)\n")
+        print(report.to_markdown(tables["table3"], floatfmt=".2f"))
+    print(f"\nAll tables (CSV and Markdown) and per-job results are in {out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m minisermeta", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("synthemo", help="write the SynthEmo corpus in IEMOCAP layout")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--scale", type=float, default=0.25, help="fraction of IEMOCAP's size (1 gives ~4,490)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-jobs", type=int, default=-1)
+    p.set_defaults(run=cmd_synthemo)
+
+    p = commands.add_parser("table1", help="print the paper's Table 1 for a corpus")
+    _corpus_arguments(p)
+    p.set_defaults(run=cmd_table1)
+
+    p = commands.add_parser("features", help="extract (and cache) frame features of a corpus")
+    _corpus_arguments(p)
+    p.add_argument("--feature-set", choices=("paper32", "egemaps", "is09"), default="paper32")
+    p.set_defaults(run=cmd_features)
+
+    p = commands.add_parser("reproduce", help="run the leave-one-speaker-out grid of Table 2 and write Tables 2-3")
+    _corpus_arguments(p)
+    p.add_argument("--preset", choices=("quick", "paper"), default=None,
+                   help="default: quick when MINISERMETA_QUICK or CI is set, else paper")
+    p.add_argument("--conditions", type=_names, default=None, help="comma-separated; default: every condition")
+    p.add_argument("--seeds", type=lambda t: [int(s) for s in _names(t)], default=[0], help="comma-separated")
+    p.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<corpus>-<preset>)")
+    p.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
+    p.add_argument("--feature-set", choices=("paper32", "egemaps", "is09"), default="paper32")
+    p.set_defaults(run=cmd_reproduce)
+    return parser
+
+
+def main(argv=None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (ValueError, FileNotFoundError) as error:  # CorpusError included: a message, not a traceback
+        sys.exit(f"error: {error}")
+
+
+if __name__ == "__main__":
+    main()

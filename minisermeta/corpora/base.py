@@ -1,0 +1,190 @@
+"""The utterance table every corpus reader returns.
+
+A :class:`Corpus` is one row per utterance with the fixed vocabulary used across
+the library, the notebooks and the book:
+
+``utterance``  the utterance id (``Ses01F_impro01_M003``)
+``path``       absolute path of its 16 kHz mono wav file
+``speaker``    the speaker (``Ses01M``), see :func:`speaker_of`
+``session``    the session (``Ses01``)
+``gold``       the gold label, one of ``Corpus.classes``
+``votes``      tuple of the annotators' categorical labels (canonical names)
+``self_votes`` tuple of the actors' self-assessments, kept apart from ``votes``
+``truth``      the true emotion (simulated corpora only)
+``clarity``    how strongly the emotion is expressed, 0-1 (simulated corpora only)
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EMOTIONS = ("happiness", "sadness", "neutral", "anger")
+
+# The paper keeps excited apart (595 happy utterances); most toolkits merge it.
+CLASS_SETS = {
+    "paper": {"happiness": "happiness", "sadness": "sadness", "neutral": "neutral", "anger": "anger"},
+    "merged": {
+        "happiness": "happiness",
+        "excited": "happiness",
+        "sadness": "sadness",
+        "neutral": "neutral",
+        "anger": "anger",
+    },
+}
+
+# IEMOCAP writes the gold label as a code in the turn line and the annotators'
+# choices as words; both map to one canonical name.
+LABEL_NAMES = {
+    "neu": "neutral",
+    "neutral": "neutral",
+    "neutral state": "neutral",
+    "hap": "happiness",
+    "happiness": "happiness",
+    "happy": "happiness",
+    "exc": "excited",
+    "excited": "excited",
+    "sad": "sadness",
+    "sadness": "sadness",
+    "ang": "anger",
+    "anger": "anger",
+    "fru": "frustration",
+    "frustration": "frustration",
+    "sur": "surprise",
+    "surprise": "surprise",
+    "fea": "fear",
+    "fear": "fear",
+    "dis": "disgust",
+    "disgust": "disgust",
+    "oth": "other",
+    "other": "other",
+    "xxx": "xxx",
+}
+
+COLUMNS = ("utterance", "path", "speaker", "session", "gold", "votes", "self_votes")
+
+
+class CorpusError(ValueError):
+    """A corpus file that cannot be read; the message names the file (and line)."""
+
+    def __init__(self, path, reason: str, line: int | None = None):
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {reason}")
+        self.path, self.line, self.reason = Path(path), line, reason
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """One problem that a non-strict read skipped instead of raising."""
+
+    path: Path
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return str(CorpusError(self.path, self.reason, self.line))
+
+
+class Problems:
+    """Raise on the first problem (strict) or warn, skip and count it."""
+
+    def __init__(self, strict: bool):
+        self.strict = strict
+        self.skipped: list[Skipped] = []
+
+    def report(self, path, reason: str, line: int | None = None) -> None:
+        if self.strict:
+            raise CorpusError(path, reason, line)
+        skipped = Skipped(Path(path), reason, line)
+        warnings.warn(f"skipped {skipped}", stacklevel=3)
+        self.skipped.append(skipped)
+
+
+def canonical_label(label: str) -> str | None:
+    """The canonical name of an IEMOCAP code or word, or None if unknown."""
+    return LABEL_NAMES.get(label.strip().lower())
+
+
+def speaker_of(utterance: str) -> str:
+    """The speaker of an IEMOCAP utterance id.
+
+    The gender letter is the first character of the *last* part of the id:
+    ``Ses01F_impro01_M003`` is spoken by ``Ses01M``; the ``Ses01F`` prefix only
+    names who wore the motion-capture markers.
+    """
+    parts = utterance.split("_")
+    if len(parts) < 3 or len(parts[0]) < 6 or not parts[0].startswith("Ses"):
+        raise ValueError(f"not an IEMOCAP utterance id: {utterance!r}")
+    gender = parts[-1][:1]
+    if gender not in ("F", "M"):
+        raise ValueError(f"no speaker gender letter in the last part of {utterance!r}")
+    return parts[0][:5] + gender
+
+
+@dataclass
+class Corpus:
+    """An utterance table (see the module docstring) plus what reading it skipped."""
+
+    table: pd.DataFrame
+    class_set: str = "paper"
+    root: Path | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+
+    classes = EMOTIONS
+
+    def __post_init__(self):
+        if self.class_set not in CLASS_SETS:
+            raise ValueError(f"unknown class set {self.class_set!r}; choose from {sorted(CLASS_SETS)}")
+        missing = [c for c in COLUMNS if c not in self.table.columns]
+        if missing:
+            raise ValueError(f"corpus table lacks columns {missing}")
+        unknown = set(self.table["gold"]) - set(self.classes)
+        if unknown:
+            raise ValueError(f"gold labels {sorted(unknown)} are not in classes {self.classes}")
+        self.table = self.table.reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def speakers(self) -> list[str]:
+        return sorted(self.table["speaker"].unique())
+
+    @property
+    def has_truth(self) -> bool:
+        return "truth" in self.table.columns
+
+    def label_index(self, column: str = "gold") -> np.ndarray:
+        """The labels of ``column`` (``gold`` or ``truth``) as class indices."""
+        lookup = {c: i for i, c in enumerate(self.classes)}
+        return self.table[column].map(lookup).to_numpy(dtype=np.int64)
+
+    def vote_distribution(self) -> np.ndarray:
+        """Each utterance's annotator votes as proportions over ``classes``.
+
+        Votes for emotions outside the class set are dropped (excited counts
+        as happiness in the ``merged`` set); an utterance
+        whose votes all fall outside it keeps its gold label as a one-hot row.
+        These are the soft targets of Ando et al. (2018).
+        """
+        class_map = CLASS_SETS[self.class_set]
+        lookup = {c: i for i, c in enumerate(self.classes)}
+        dist = np.zeros((len(self), len(self.classes)))
+        for n, (votes, gold) in enumerate(zip(self.table["votes"], self.table["gold"])):
+            for vote in votes:
+                if vote in class_map:
+                    dist[n, lookup[class_map[vote]]] += 1
+            if dist[n].sum() == 0:
+                dist[n, lookup[gold]] = 1
+        return dist / dist.sum(axis=1, keepdims=True)
+
+    def summary(self) -> str:
+        """One line on the size of the corpus and what reading it skipped."""
+        line = f"{len(self)} utterances, {len(self.speakers)} speakers"
+        if self.skipped:
+            line += f"; skipped {len(self.skipped)} problem(s), first: {self.skipped[0]}"
+        return line

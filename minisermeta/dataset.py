@@ -1,0 +1,99 @@
+"""Utterances as arrays for training: packed frames, labels, and batches.
+
+All frames of a corpus live in one ``(total_frames, dims)`` array with per
+utterance offsets, so a grid of jobs shares it through joblib's memory
+mapping instead of pickling a thousand small arrays per job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from .corpora import Corpus
+
+
+@dataclass(frozen=True)
+class Dataset:
+    utterances: np.ndarray  # (N,) utterance ids
+    speakers: np.ndarray  # (N,) speaker of each utterance
+    gold: np.ndarray  # (N,) gold class index
+    votes: np.ndarray  # (N, C) annotator vote proportions (soft targets)
+    truth: np.ndarray | None  # (N,) true class index, simulated corpora only
+    frames: np.ndarray  # (total_frames, dims) float32, all utterances back to back
+    offsets: np.ndarray  # (N + 1,) start of each utterance in ``frames``
+
+    @classmethod
+    def from_corpus(cls, corpus: Corpus, features: list[np.ndarray]) -> "Dataset":
+        if len(features) != len(corpus):
+            raise ValueError(f"{len(features)} feature arrays for {len(corpus)} utterances")
+        lengths = np.array([len(f) for f in features])
+        if (lengths == 0).any():
+            empty = corpus.table["utterance"].iloc[int(np.argmax(lengths == 0))]
+            raise ValueError(f"utterance {empty} has no feature frames")
+        return cls(
+            utterances=corpus.table["utterance"].to_numpy(dtype=str),
+            speakers=corpus.table["speaker"].to_numpy(dtype=str),
+            gold=corpus.label_index("gold"),
+            votes=corpus.vote_distribution().astype(np.float32),
+            truth=corpus.label_index("truth") if corpus.has_truth else None,
+            frames=np.concatenate(features).astype(np.float32, copy=False),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]),
+        )
+
+    def __len__(self) -> int:
+        return len(self.utterances)
+
+    @property
+    def n_classes(self) -> int:
+        return self.votes.shape[1]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def features(self, indices) -> list[np.ndarray]:
+        """The frame arrays of the given utterances (views, no copy)."""
+        return [self.frames[self.offsets[i]:self.offsets[i + 1]] for i in indices]
+
+    def frame_rows(self, indices) -> np.ndarray:
+        """All frames of the given utterances, stacked."""
+        return np.concatenate(self.features(indices))
+
+    def with_frames(self, frames: np.ndarray) -> "Dataset":
+        """The same utterances with transformed frames (e.g. normalised)."""
+        if frames.shape[0] != self.frames.shape[0]:
+            raise ValueError("transformed frames must keep the number of frames")
+        return replace(self, frames=frames)
+
+    def indices_of(self, speakers) -> np.ndarray:
+        return np.flatnonzero(np.isin(self.speakers, list(speakers)))
+
+
+def length_batches(indices: np.ndarray, lengths: np.ndarray, batch_size: int,
+                   rng: np.random.Generator | None) -> list[np.ndarray]:
+    """Batches of utterances of similar length, in random order.
+
+    Sorting by length before cutting batches keeps padding small, so a batch
+    costs what its frames cost. Sorting by a length jittered by up to 20 %, and
+    shuffling the batch order, keeps batches different from epoch to epoch.
+    With ``rng=None`` the order is deterministic (for inference).
+    """
+    indices = np.asarray(indices)
+    jitter = 1 + 0.2 * rng.random(len(indices)) if rng is not None else 1.0
+    ordered = indices[np.argsort(lengths[indices] * jitter, kind="stable")]
+    batches = [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def collate(dataset: Dataset, batch: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-padded ``(B, T, dims)`` frames of a batch and their lengths."""
+    lengths = dataset.lengths[batch]
+    x = np.zeros((len(batch), lengths.max(), dataset.frames.shape[1]), dtype=np.float32)
+    for row, (start, length) in enumerate(zip(dataset.offsets[batch], lengths)):
+        x[row, :length] = dataset.frames[start:start + length]
+    return torch.from_numpy(x).to(device), torch.from_numpy(lengths).to(device)

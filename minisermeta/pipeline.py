@@ -1,0 +1,83 @@
+"""The main job end to end: corpus → features → leave-one-speaker-out grid → tables.
+
+``python -m minisermeta reproduce`` and the book's notebooks call
+:func:`reproduce`; rerunning it with the same output directory skips the jobs
+already on disk.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from . import report
+from .corpora import Corpus, load_corpus
+from .cv import load_results, loso_folds, run_grid, write_json
+from .dataset import Dataset
+from .features import extract
+from .train import CONDITIONS, preset
+from .settings import quick_mode
+
+
+def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True) -> Dataset:
+    """Extract (or load from the cache) the features of a corpus and pack them for training."""
+    return Dataset.from_corpus(corpus, extract(corpus, feature_set=feature_set, progress=progress))
+
+
+def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "report.pd.DataFrame"]:
+    """Tables 2-3 and the data of Fig. 3 as CSV and Markdown under ``out``; returns them."""
+    tables = {"table2": report.table2(results), "table2_beside_paper": report.table2_beside_paper(results),
+              "table2_fold_spread": report.fold_spread(results)}
+    if has_truth:
+        tables["table2_vs_truth"] = report.table2(results, against="truth")
+    conditions = {r["condition"] for r in results}
+    if "L_w" in conditions:
+        tables["table3"] = report.table3(results)
+        tables["fig3_label_moves"] = report.label_moves(results)
+    if has_truth and conditions & {"L", "L_w", "L_w_pretrained"}:
+        tables["label_fixes"] = report.label_fixes(results)
+    for name, table in tables.items():
+        table.to_csv(out / f"{name}.csv")
+        (out / f"{name}.md").write_text(report.to_markdown(table) + "\n")
+    return tables
+
+
+def _claim(out: Path, run: dict) -> None:
+    """Record what a run directory holds; refuse to mix jobs of a different setup into it."""
+    path = out / "run.json"
+    run = json.loads(json.dumps(run))  # as it reads back from disk (tuples become lists)
+    if not path.is_file():
+        write_json(path, run)
+        return
+    before = json.loads(path.read_text())
+    changed = sorted(key for key in run.keys() | before.keys() if before.get(key) != run.get(key))
+    if changed:
+        raise ValueError(f"{out} holds a run with a different {', '.join(changed)}; "
+                         "choose another --out (or delete it) to start a new run")
+
+
+def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None, conditions=None, seeds=(0,),
+              out="runs/synthemo", n_jobs: int = -1, feature_set: str = "paper32", classes: str = "paper",
+              progress: bool = True, **overrides) -> dict:
+    """Run (or resume) the grid of Table 2 and write its tables; returns them by name.
+
+    ``corpus`` is ``'synthemo'``, an IEMOCAP-layout root or a :class:`Corpus`;
+    ``preset_name`` ``quick`` or ``paper`` (default: by quick mode);
+    ``conditions`` names from ``train.CONDITIONS`` (default: all);
+    ``overrides`` change single fields of the preset (e.g. ``max_epochs=2``).
+    """
+    conditions = list(conditions or CONDITIONS)
+    unknown = sorted(set(conditions) - set(CONDITIONS))
+    if unknown:
+        raise ValueError(f"unknown condition(s) {unknown}; choose from {sorted(CONDITIONS)}")
+    preset_name = preset_name or ("quick" if quick_mode() else "paper")
+    settings = preset(preset_name, **overrides)
+    corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus, classes=classes)
+    out = Path(out)
+    _claim(out, dict(corpus=str(corpus.root), classes=corpus.class_set, feature_set=feature_set,
+                     utterances=len(corpus), preset=preset_name, settings=asdict(settings)))
+    dataset = prepare(corpus, feature_set, progress)
+    run_grid(dataset, out, conditions, loso_folds(dataset.speakers), list(seeds), settings, n_jobs, progress)
+    results = [r for r in load_results(out) if r["condition"] in conditions and r["seed"] in seeds]
+    return write_tables(results, out, corpus.has_truth)

@@ -1,0 +1,193 @@
+"""The paper's tables as DataFrames (and Markdown), from a corpus or a run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import metrics, paper
+from .corpora import Corpus
+
+
+def _titled(emotions) -> list[str]:
+    return [e.capitalize() for e in emotions]
+
+
+def table1(corpus: Corpus, column: str = "gold") -> pd.DataFrame:
+    """Table 1: utterances per speaker (rows, paper's names) and emotion, with a Total row.
+
+    ``column='truth'`` counts a simulated corpus's true emotions instead.
+    """
+    counts = pd.crosstab(corpus.table["speaker"], corpus.table[column])
+    counts = counts.reindex(columns=list(corpus.classes), fill_value=0)
+    counts.columns = _titled(corpus.classes)
+    counts.index.name = "Speaker"
+    counts.columns.name = None
+    counts.loc["Total"] = counts.sum()
+    return counts
+
+
+def paper_table1() -> pd.DataFrame:
+    """The paper's Table 1 (IEMOCAP), in the layout of :func:`table1`."""
+    table = pd.DataFrame.from_dict(paper.TABLE1, orient="index", columns=_titled(paper.EMOTIONS))
+    table.index.name = "Speaker"
+    table.loc["Total"] = table.sum()
+    return table
+
+
+def to_markdown(table: pd.DataFrame, floatfmt: str = ".1f") -> str:
+    """A table as GitHub Markdown (what the CLI prints and the runs write); NaN prints as N/A."""
+    flat = table.copy()
+    for axis in ("index", "columns"):
+        labels = getattr(flat, axis)
+        if isinstance(labels, pd.MultiIndex):
+            setattr(flat, axis, [" ".join(str(part) for part in label if part) for label in labels])
+    flat = flat.astype(object).where(flat.notna(), None)
+    return flat.to_markdown(floatfmt=floatfmt, missingval="N/A")
+
+
+def _by_condition(results: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for result in results:
+        grouped.setdefault(result["condition"], []).append(result)
+    return grouped
+
+
+def _ordered(conditions) -> list[str]:
+    order = list(paper.METHOD_NAMES)
+    return sorted(conditions, key=lambda c: order.index(c) if c in order else len(order))
+
+
+def _table2_columns(emotions) -> pd.MultiIndex:
+    columns = [(e.capitalize(), m) for e in emotions for m in ("P", "R", "F1")]
+    return pd.MultiIndex.from_tuples(columns + [("", "WA"), ("", "UA")])
+
+
+def _score_row(true, pred, n_classes) -> list[float]:
+    s = metrics.scores(np.asarray(true), np.asarray(pred), n_classes)
+    per_class = np.stack([s["precision"], s["recall"], s["f1"]], axis=1).ravel()
+    return list(100 * per_class) + [100 * s["wa"], 100 * s["ua"]]
+
+
+def table2(results: list[dict], against: str = "gold") -> pd.DataFrame:
+    """Table 2 (percent), test predictions pooled over every fold and seed of a condition.
+
+    ``against='truth'`` scores a simulated corpus against its true labels.
+    """
+    rows = {}
+    for condition, group in _by_condition(results).items():
+        true = [t for r in group for t in r["test"][against]]
+        if None in true:
+            raise ValueError(f"results of {condition} have no {against!r} labels")
+        pred = [p for r in group for p in r["test"]["pred"]]
+        rows[condition] = _score_row(true, pred, len(paper.EMOTIONS))
+    ordered = _ordered(rows)
+    table = pd.DataFrame([rows[c] for c in ordered], columns=_table2_columns(paper.EMOTIONS),
+                         index=[paper.METHOD_NAMES.get(c, c) for c in ordered])
+    table.index.name = "Method"
+    return table
+
+
+def paper_table2() -> pd.DataFrame:
+    """The paper's Table 2; quoted rows (numbers the paper took from other papers) marked with *."""
+    rows, names = [], []
+    for condition, (*per_class, wa, ua) in paper.TABLE2.items():
+        rows.append([v for triple in per_class for v in triple] + [wa, ua])
+        names.append(paper.METHOD_NAMES[condition] + (" *" if condition in paper.QUOTED else ""))
+    table = pd.DataFrame(rows, columns=_table2_columns(paper.EMOTIONS), index=names, dtype=float)
+    table.index.name = "Method"
+    return table
+
+
+def table2_beside_paper(results: list[dict]) -> pd.DataFrame:
+    """Our Table 2 and the paper's, row by row: (method, 'ours' | 'paper')."""
+    ours, theirs = table2(results), paper_table2()
+    rows = {}
+    for condition, name in paper.METHOD_NAMES.items():
+        quoted = name + (" *" if condition in paper.QUOTED else "")
+        if name in ours.index:
+            rows[(name, "ours")] = ours.loc[name]
+        rows[(name, "paper")] = theirs.loc[quoted]
+    table = pd.DataFrame(rows).T
+    table.index.names = ["Method", "Source"]
+    return table
+
+
+def fold_spread(results: list[dict], against: str = "gold") -> pd.DataFrame:
+    """WA and UA (percent) as mean ± std over folds (each fold's seeds pooled)."""
+    rows = {}
+    for condition, group in _by_condition(results).items():
+        per_fold = {}
+        for r in group:
+            true, pred = per_fold.setdefault(r["fold"], ([], []))
+            true += r["test"][against]
+            pred += r["test"]["pred"]
+        wa_ua = np.array([_score_row(t, p, len(paper.EMOTIONS))[-2:] for t, p in per_fold.values()])
+        rows[paper.METHOD_NAMES.get(condition, condition)] = {
+            "WA mean": wa_ua[:, 0].mean(), "WA std": wa_ua[:, 0].std(),
+            "UA mean": wa_ua[:, 1].mean(), "UA std": wa_ua[:, 1].std(), "folds": len(per_fold),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    return table.loc[[paper.METHOD_NAMES.get(c, c) for c in _ordered(_by_condition(results))]]
+
+
+def _train_entries(results: list[dict], condition: str) -> list[dict]:
+    group = _by_condition(results).get(condition)
+    if not group:
+        raise ValueError(f"no results of condition {condition!r}; run it first")
+    return [r["train"] for r in group]
+
+
+def table3(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
+    """Table 3: mean w_n per gold class before and after training (training utterances of every fold)."""
+    entries = _train_entries(results, condition)
+    gold = np.concatenate([e["gold"] for e in entries])
+    rows = {}
+    for name, key in (("Initial w", "initial_w"), ("Learned w", "w")):
+        w = np.concatenate([e[key] for e in entries])
+        rows[name] = [w[gold == c].mean() for c in range(len(paper.EMOTIONS))]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=_titled(paper.EMOTIONS))
+
+
+def paper_table3() -> pd.DataFrame:
+    return pd.DataFrame.from_dict({"Initial w": paper.TABLE3["initial"], "Learned w": paper.TABLE3["learned"]},
+                                  orient="index", columns=_titled(paper.EMOTIONS))
+
+
+def label_moves(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
+    """The data of Fig. 3: percent of each gold class whose learned label argmax(s_n) is each class."""
+    entries = _train_entries(results, condition)
+    gold = np.concatenate([e["gold"] for e in entries])
+    learned = np.concatenate([np.argmax(e["s"], axis=1) for e in entries])
+    counts = metrics.confusion(gold, learned, len(paper.EMOTIONS)).astype(float)
+    percent = 100 * counts / counts.sum(axis=1, keepdims=True).clip(min=1)
+    table = pd.DataFrame(percent, index=_titled(paper.EMOTIONS), columns=_titled(paper.EMOTIONS))
+    table.index.name, table.columns.name = "Gold label", "Learned label"
+    return table
+
+
+def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) -> pd.DataFrame:
+    """On a simulated corpus: how the learned labels argmax(s_n) compare with the truth.
+
+    ``wrong gold`` counts training utterances whose gold label differs from the
+    truth; ``fixed`` how many of those the learned label sets right; ``broken``
+    how many right gold labels it sets wrong.
+    """
+    rows = {}
+    for condition in conditions:
+        if condition not in _by_condition(results):
+            continue
+        entries = _train_entries(results, condition)
+        gold = np.concatenate([e["gold"] for e in entries])
+        truth = np.concatenate([e["truth"] for e in entries if e["truth"] is not None])
+        if len(truth) != len(gold):
+            raise ValueError("label_fixes needs results of a corpus with true labels (SynthEmo)")
+        learned = np.concatenate([np.argmax(e["s"], axis=1) for e in entries])
+        wrong = gold != truth
+        rows[paper.METHOD_NAMES[condition]] = {
+            "utterances": len(gold), "wrong gold": int(wrong.sum()),
+            "fixed": int((wrong & (learned == truth)).sum()),
+            "broken": int((~wrong & (learned != truth)).sum()),
+            "changed": int((learned != gold).sum()),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -1,0 +1,89 @@
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from helpers import tiny_settings, toy_dataset
+
+from minisermeta import cv
+from minisermeta.cv import Fold, job_path, load_results, loso_folds, run_grid
+
+IEMOCAP_SPEAKERS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+
+
+def test_loso_folds_validate_on_the_session_partner():
+    folds = loso_folds(IEMOCAP_SPEAKERS)
+    assert [f.test for f in folds] == sorted(IEMOCAP_SPEAKERS)
+    assert {f.test: f.valid for f in folds}["Ses03M"] == "Ses03F"
+    assert all(f.valid[:5] == f.test[:5] and f.valid != f.test for f in folds)
+
+
+def test_split_keeps_speakers_apart():
+    dataset = toy_dataset(per_speaker=8)
+    for fold in loso_folds(dataset.speakers):
+        train, valid, test = fold.split(dataset)
+        assert set(dataset.speakers[test]) == {fold.test} and set(dataset.speakers[valid]) == {fold.valid}
+        assert fold.test not in set(dataset.speakers[train]) and fold.valid not in set(dataset.speakers[train])
+        assert len(train) + len(valid) + len(test) == len(dataset)
+
+
+def test_a_speaker_without_partner_validates_on_another():
+    folds = loso_folds(["Ses01F", "Ses01M", "Ses02F"])
+    assert folds[2] == Fold(test="Ses02F", valid="Ses01F")
+    with pytest.raises(ValueError, match="at least 3"):
+        loso_folds(["Ses01F", "Ses01M"])
+
+
+def test_grid_writes_one_json_per_job_and_skips_finished_ones(tmp_path, monkeypatch):
+    dataset = toy_dataset(per_speaker=8)
+    folds = loso_folds(dataset.speakers)[:2]
+    settings = tiny_settings(max_epochs=1)
+    run_grid(dataset, tmp_path, ["blstm_att", "w"], folds, [0], settings, n_jobs=1, progress=False)
+    assert len(load_results(tmp_path)) == 4
+    assert job_path(tmp_path, "w", folds[1], 0).is_file()
+
+    calls = []
+    monkeypatch.setattr(cv, "_run_job", lambda *a: calls.append(a) or a[5])
+    run_grid(dataset, tmp_path, ["blstm_att", "w"], folds, [0, 1], settings, n_jobs=1, progress=False)
+    assert len(calls) == 4 and {c[3] for c in calls} == {1}  # only the new seed runs
+
+
+def test_a_half_written_result_is_reported(tmp_path):
+    path = tmp_path / "jobs" / "L" / "Ses01F_seed0.json"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"condition": "L", "te')
+    with pytest.raises(ValueError, match="Ses01F_seed0.json"):
+        load_results(tmp_path)
+
+
+KILLED_RUN = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from helpers import tiny_settings, toy_dataset
+    from minisermeta.cv import loso_folds, run_grid
+    dataset = toy_dataset(per_speaker=8)
+    run_grid(dataset, {out!r}, ["blstm_att", "L_w"], loso_folds(dataset.speakers), [0],
+             tiny_settings(max_epochs=2), n_jobs=1, progress=False)
+""")
+
+
+def test_killing_a_run_loses_only_the_jobs_in_flight(tmp_path):
+    script = KILLED_RUN.format(tests=str(Path(__file__).parent), out=str(tmp_path))
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 120
+    while len(list(tmp_path.glob("jobs/*/*.json"))) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    finished = list(tmp_path.glob("jobs/*/*.json"))
+    assert 2 <= len(finished) < 12, "the run should be killed mid-grid"
+    for path in finished:  # whatever was written is complete
+        assert json.loads(path.read_text())["fold"] in path.name
+    dataset = toy_dataset(per_speaker=8)
+    ran = run_grid(dataset, tmp_path, ["blstm_att", "L_w"], loso_folds(dataset.speakers), [0],
+                   tiny_settings(max_epochs=2), n_jobs=1, progress=False)
+    assert len(ran) == 12 - len(finished)
+    assert len(load_results(tmp_path)) == 12

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from minisermeta import metrics, paper, report
+from minisermeta.corpora import read_iemocap
+
+
+def test_scores_by_hand():
+    true = np.array([0, 0, 1, 1, 2, 3])
+    pred = np.array([0, 1, 1, 1, 2, 2])
+    s = metrics.scores(true, pred, 4)
+    assert s["wa"] == pytest.approx(4 / 6)
+    assert s["ua"] == pytest.approx((0.5 + 1 + 1 + 0) / 4)
+    np.testing.assert_allclose(s["precision"], [1, 2 / 3, 0.5, 0])
+    np.testing.assert_allclose(s["f1"], [2 / 3, 0.8, 2 / 3, 0])
+    assert s["confusion"][3, 2] == 1
+
+
+def test_table1_layout(iemocap_tree):
+    table = report.table1(read_iemocap(iemocap_tree))
+    assert list(table.columns) == ["Happiness", "Sadness", "Neutral", "Anger"]
+    assert list(table.index) == ["Ses01F", "Ses01M", "Ses03F", "Ses03M", "Ses05F", "Total"]
+    assert table.loc["Ses01M", "Happiness"] == 1 and table.loc["Total"].sum() == 5
+    assert "| Ses03M" in report.to_markdown(table)
+
+
+def test_paper_tables_are_the_published_ones():
+    assert report.paper_table1().loc["Total"].tolist() == [595, 1084, 1708, 1103]
+    t2 = report.paper_table2()
+    assert t2.loc["BLSTM + ATT + L + w", ("", "WA")] == 65.9
+    assert np.isnan(t2.loc["Cycle-GAN *", ("", "WA")])
+    assert report.paper_table3().loc["Learned w", "Happiness"] == 1.32
+
+
+def _result(condition, fold, true, pred, gold_train, s, w, initial_w, truth_train=None):
+    return dict(condition=condition, fold=fold, seed=0,
+                test=dict(gold=true, truth=true, pred=pred),
+                train=dict(gold=gold_train, truth=truth_train, s=s, w=w, initial_w=initial_w))
+
+
+@pytest.fixture
+def results():
+    onehot = np.eye(4).tolist()
+    return [
+        _result("L_w", "Ses01F", [0, 1, 2, 3], [0, 1, 2, 2], [0, 0, 1, 2], [onehot[2], onehot[0], onehot[1], onehot[2]],
+                [2.0, 1.0, 0.5, 0.5], [0.5, 0.5, 1.5, 1.5], truth_train=[2, 0, 1, 2]),
+        _result("L_w", "Ses01M", [3, 3], [3, 0], [3, 3], [onehot[3], onehot[2]], [1.0, 1.0], [1.0, 1.0],
+                truth_train=[3, 3]),
+        _result("blstm_att", "Ses01F", [0, 1, 2, 3], [0, 0, 0, 0], [0], [onehot[0]], [1.0], [1.0]),
+    ]
+
+
+def test_table2_pools_folds(results):
+    table = report.table2(results)
+    assert list(table.index) == ["BLSTM + ATT", "BLSTM + ATT + L + w"]  # the paper's order
+    # L_w pooled: true [0,1,2,3,3,3], pred [0,1,2,2,3,0]
+    assert table.loc["BLSTM + ATT + L + w", ("", "WA")] == pytest.approx(100 * 4 / 6)
+    assert table.loc["BLSTM + ATT + L + w", ("", "UA")] == pytest.approx(100 * (1 + 1 + 1 + 1 / 3) / 4)
+    assert table.loc["BLSTM + ATT", ("Happiness", "P")] == pytest.approx(25)
+    spread = report.fold_spread(results)
+    assert spread.loc["BLSTM + ATT + L + w", "folds"] == 2
+    assert spread.loc["BLSTM + ATT + L + w", "WA mean"] == pytest.approx(100 * (3 / 4 + 1 / 2) / 2)
+    beside = report.table2_beside_paper(results)
+    assert ("Cycle-GAN", "paper") in beside.index and ("BLSTM + ATT", "ours") in beside.index
+    assert "N/A" in report.to_markdown(beside)
+
+
+def test_table3_and_label_moves(results):
+    t3 = report.table3(results)
+    # gold of L_w training utterances: [0, 0, 1, 2, 3, 3]
+    assert t3.loc["Initial w"].tolist() == pytest.approx([0.5, 1.5, 1.5, 1.0])
+    assert t3.loc["Learned w"].tolist() == pytest.approx([1.5, 0.5, 0.5, 1.0])
+    moves = report.label_moves(results)
+    assert moves.loc["Happiness"].tolist() == pytest.approx([50, 0, 50, 0])
+    assert moves.loc["Anger"].tolist() == pytest.approx([0, 0, 50, 50])
+    fixes = report.label_fixes(results)
+    # one wrong gold label (gold 0, truth 2) set right; one right one (anger) moved to neutral
+    row = fixes.loc["BLSTM + ATT + L + w"]
+    assert (row["wrong gold"], row["fixed"], row["broken"], row["changed"]) == (1, 1, 1, 2)
+    with pytest.raises(ValueError, match="no results of condition"):
+        report.table3(results, condition="L")

@@ -1,0 +1,136 @@
+import numpy as np
+import pytest
+import torch
+from helpers import tiny_settings, toy_dataset
+
+from minisermeta import train
+from minisermeta.cv import loso_folds
+from minisermeta.features import Normaliser
+from minisermeta.train import CONDITIONS, Trainer, resample, run
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return toy_dataset()
+
+
+@pytest.fixture(scope="module")
+def fold(dataset):
+    return loso_folds(dataset.speakers)[0]
+
+
+def _without_timing(result):
+    result = dict(result, seconds=None)
+    result["epochs"] = [dict(e, network_seconds=None, lw_seconds=None) for e in result["epochs"]]
+    return result
+
+
+@pytest.mark.parametrize("condition", sorted(CONDITIONS))
+def test_every_condition_runs_and_reports(dataset, fold, condition):
+    result = run(dataset, condition, fold, seed=0, settings=tiny_settings())
+    train_idx, _, test_idx = fold.split(dataset)
+    assert result["condition"] == condition and result["fold"] == fold.test
+    assert len(result["test"]["pred"]) == len(test_idx)
+    assert np.allclose(np.sum(result["test"]["probs"], axis=1), 1, atol=1e-3)
+    s, w = np.array(result["train"]["s"]), np.array(result["train"]["w"])
+    assert s.shape == (len(train_idx), 4) and np.allclose(s.sum(1), 1, atol=1e-3)
+    assert np.all(w > 0) and abs(w.mean() - 1) < 1e-3  # eq. (8)
+    spec = CONDITIONS[condition]
+    initial_w = np.array(result["train"]["initial_w"])
+    if not spec.learn_weights:
+        np.testing.assert_allclose(w, initial_w, rtol=1e-4)
+    else:
+        assert not np.allclose(w, initial_w)
+    gold = np.array(result["train"]["gold"])
+    if spec.targets == "gold":  # exact one-hot targets
+        np.testing.assert_allclose(s, np.eye(4)[gold], atol=1e-6)
+    if spec.targets == "l" and not spec.learn_labels:  # softmax of the scale-1 one-hot logits, unchanged
+        np.testing.assert_allclose(s.max(1), np.e / (np.e + 3), atol=1e-4)
+    if spec.learn_labels:
+        assert not np.allclose(s.max(1), np.e / (np.e + 3), atol=1e-4)
+    phases = {e["phase"] for e in result["epochs"]}
+    assert phases == ({"pretrain", "train"} if spec.pretrain else {"train"})
+
+
+def test_class_weights_follow_eq4(dataset, fold):
+    result = run(dataset, "blstm_att", fold, seed=0, settings=tiny_settings())
+    gold = np.array(result["train"]["gold"])
+    counts = np.bincount(gold, minlength=4)[gold]
+    np.testing.assert_allclose(result["train"]["initial_w"], counts / counts.mean(), rtol=1e-4)
+    uniform = run(dataset, "oversampling", fold, seed=0, settings=tiny_settings())
+    np.testing.assert_allclose(uniform["train"]["initial_w"], 1, rtol=1e-5)
+
+
+def test_same_seed_same_numbers_other_seed_differs(dataset, fold):
+    a = run(dataset, "L_w", fold, seed=3, settings=tiny_settings())
+    b = run(dataset, "L_w", fold, seed=3, settings=tiny_settings())
+    c = run(dataset, "L_w", fold, seed=4, settings=tiny_settings())
+    assert _without_timing(a) == _without_timing(b)
+    assert a["test"]["probs"] != c["test"]["probs"]
+
+
+def test_early_stopping_keeps_the_best_network(dataset, fold):
+    settings = tiny_settings(max_epochs=6, patience=1, lr=0.05)
+    result = run(dataset, "blstm_att", fold, seed=0, settings=settings)
+    losses = [e["valid_loss"] for e in result["epochs"]]
+    best = int(np.argmin(losses))
+    assert len(losses) == 6 or (len(losses) == best + 2 and losses[-1] >= losses[best])
+    # the kept network is the best one: its validation loss is the minimum of the curve
+    rng = train.set_seed(0)
+    trainer_train, valid, _ = fold.split(dataset)
+    norm = Normaliser.fit(dataset.features(trainer_train))
+    data = dataset.with_frames(norm.transform([dataset.frames])[0])
+    trainer = Trainer(data, CONDITIONS["blstm_att"], trainer_train, valid, settings, rng)
+    trainer.fit(learn=False, phase="train")
+    assert trainer.validation_loss() == pytest.approx(min(e["valid_loss"] for e in trainer.history), rel=1e-5)
+
+
+def test_normalisation_is_fitted_on_training_speakers_only(dataset, fold, monkeypatch):
+    seen = []
+    original = Normaliser.fit.__func__
+    monkeypatch.setattr(Normaliser, "fit", classmethod(lambda cls, f: seen.append(len(f)) or original(cls, f)))
+    run(dataset, "blstm_att", fold, seed=0, settings=tiny_settings(max_epochs=1))
+    assert seen == [len(fold.split(dataset)[0])]
+
+
+def test_resampling_balances_classes():
+    rng = np.random.default_rng(0)
+    gold = np.array([0] * 10 + [1] * 30 + [2] * 5 + [3] * 20)
+    indices = np.arange(len(gold))
+    over = resample(indices, gold, "over", rng)
+    assert np.all(np.bincount(gold[over]) == 30) and set(indices) <= set(over)
+    under = resample(indices, gold, "under", rng)
+    assert np.all(np.bincount(gold[under]) == 5) and len(set(under)) == 20
+    assert resample(indices, gold, None, rng) is indices
+
+
+def test_label_weight_epoch_costs_an_inference_pass(dataset, fold, monkeypatch):
+    """The l/w epoch runs the network forward once over the training set, without gradients."""
+    rng = train.set_seed(0)
+    train_idx, valid, _ = fold.split(dataset)
+    trainer = Trainer(dataset, CONDITIONS["L_w"], train_idx, valid, tiny_settings(), rng)
+    calls = []
+    forward = trainer.model.forward
+    monkeypatch.setattr(trainer.model, "forward",
+                        lambda x, lengths, **k: calls.append((len(x), torch.is_grad_enabled())) or forward(x, lengths, **k))
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.label_weight_epoch()
+    assert sum(n for n, _ in calls) == len(train_idx) and not any(g for _, g in calls)
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+
+
+def test_unknown_condition_and_preset():
+    with pytest.raises(ValueError, match="unknown condition"):
+        run(toy_dataset(per_speaker=4), "nope", loso_folds(["Ses01F", "Ses01M", "Ses02F"])[0])
+    with pytest.raises(ValueError, match="unknown preset"):
+        train.preset("huge")
+
+
+def test_preset_follows_quick_mode(monkeypatch):
+    monkeypatch.setenv("MINISERMETA_QUICK", "1")
+    assert train.preset() == train.PRESETS["quick"]
+    monkeypatch.setenv("MINISERMETA_QUICK", "0")
+    monkeypatch.setenv("CI", "true")
+    assert train.preset() == train.PRESETS["paper"]
+    monkeypatch.delenv("MINISERMETA_QUICK")
+    assert train.preset() == train.PRESETS["quick"]
