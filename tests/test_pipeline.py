@@ -1,0 +1,76 @@
+"""End to end on a tiny SynthEmo: the command line and ``reproduce``."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from minisermeta import report
+from minisermeta.corpora.synthemo import load_synthemo
+from minisermeta.model import ModelConfig
+from minisermeta.pipeline import reproduce
+
+TINY = dict(max_epochs=1, patience=1, model=ModelConfig(fc_units=16, lstm_units=8))
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    return load_synthemo(tmp_path_factory.mktemp("synthemo"), scale=0.02, seed=1, progress=False)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "minisermeta", *args], capture_output=True, text=True)
+
+
+def test_reproduce_writes_every_table_and_resumes(tiny_corpus, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    conditions = ["blstm_att", "L_w", "L"]
+    tables = reproduce(tiny_corpus, preset_name="quick", conditions=conditions, out=out, n_jobs=1,
+                       progress=False, **TINY)
+    assert set(tables) == {"table2", "table2_beside_paper", "table2_fold_spread", "table2_vs_truth", "table3",
+                           "fig3_label_moves", "label_fixes"}
+    assert len(list(out.glob("jobs/*/*.json"))) == 3 * 10
+    assert list(tables["table2"].index) == ["BLSTM + ATT", "BLSTM + ATT + L", "BLSTM + ATT + L + w"]
+    assert (out / "table3.md").read_text().startswith("|")
+    run = json.loads((out / "run.json").read_text())
+    assert run["preset"] == "quick" and run["settings"]["max_epochs"] == 1
+
+    from minisermeta import cv
+    monkeypatch.setattr(cv, "_run_job", lambda *a: pytest.fail("a finished job ran again"))
+    again = reproduce(tiny_corpus, preset_name="quick", conditions=conditions, out=out, n_jobs=1,
+                      progress=False, **TINY)
+    assert again["table2"].equals(tables["table2"])
+
+    with pytest.raises(ValueError, match="different preset, settings"):
+        reproduce(tiny_corpus, preset_name="paper", conditions=conditions, out=out, progress=False)
+    with pytest.raises(ValueError, match="unknown condition"):
+        reproduce(tiny_corpus, conditions=["nope"], out=tmp_path / "other", progress=False)
+
+
+def test_cli_table1_and_features(tiny_corpus):
+    table1 = _cli("table1", "--corpus", str(tiny_corpus.root))
+    assert table1.returncode == 0, table1.stderr
+    assert "| Ses05M" in table1.stdout and "| Total" in table1.stdout
+    counts = report.table1(tiny_corpus).loc["Total"].sum()
+    assert f"{len(tiny_corpus)} utterances" in table1.stderr and counts == len(tiny_corpus)
+    features = _cli("features", "--corpus", str(tiny_corpus.root))
+    assert features.returncode == 0, features.stderr
+    assert f"{len(tiny_corpus)} utterances" in features.stdout and "× 32 paper32" in features.stdout
+
+
+def test_cli_synthemo_and_clear_errors(tmp_path):
+    made = _cli("synthemo", "--out", str(tmp_path / "s"), "--scale", "0.01", "--n-jobs", "1")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "s" / "synthemo.json").is_file()
+    missing = _cli("table1", "--corpus", str(tmp_path / "nowhere"))
+    assert missing.returncode != 0 and "no Session*/dialog/EmoEvaluation" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_cli_reproduce_prints_table2(tiny_corpus, tmp_path):
+    done = _cli("reproduce", "--corpus", str(tiny_corpus.root), "--preset", "quick", "--conditions", "blstm_att",
+                "--out", str(tmp_path / "run"), "--n-jobs", "1")
+    assert done.returncode == 0, done.stderr
+    assert "Table 2" in done.stdout and "| BLSTM + ATT" in done.stdout
+    assert len(list((tmp_path / "run" / "jobs" / "blstm_att").glob("*.json"))) == 10
