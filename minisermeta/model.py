@@ -55,7 +55,7 @@ class BLSTMAttention(nn.Module):
         # over valid frames and learns from there.
         self.u = nn.Parameter(torch.zeros(2 * config.lstm_units))
         self.out = nn.Linear(2 * config.lstm_units, config.n_classes)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, x: Tensor, lengths: Tensor, return_attention: bool = False):
         """Logits (B, C); with ``return_attention=True`` also alpha (B, T), 0 on padding."""
@@ -80,6 +80,25 @@ class BLSTMAttention(nn.Module):
     def predict_proba(self, x: Tensor, lengths: Tensor) -> Tensor:
         """Class probabilities y_n (B, C): the softmax of eq. (3) on the logits."""
         return self(x, lengths).softmax(dim=-1)  # eq. (3)
+
+
+class Dropout(nn.Module):
+    """Inverted dropout, as ``nn.Dropout``, with the mask drawn as ``uniform >= p``.
+
+    Same distribution as ``nn.Dropout``; on a CPU, drawing uniforms and comparing
+    is about 4x faster than the ``bernoulli_`` that ``nn.Dropout`` calls, which
+    took a quarter of a training step (``benchmarks/efficiency.py``).
+    """
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        mask = torch.rand_like(x).ge_(self.p).mul_(1 / (1 - self.p))  # in place: no bool-to-float copy
+        return x * mask
 
 
 def _take(x: Tensor, index: Tensor) -> Tensor:

@@ -77,6 +77,7 @@ class Settings:
     lw_dropout: bool = False  # dropout on in the l/w epoch's inference pass (False: eval mode, deterministic targets)
     model: ModelConfig = field(default_factory=ModelConfig)  # the network of Fig. 1
     device: str = "auto"  # "auto": CUDA when present, else CPU
+    amp: bool = True  # on CUDA, run the network in bfloat16 autocast (losses, l and w stay float32); no effect on CPU
 
     def meta_config(self, condition: Condition) -> MetaConfig:
         return MetaConfig(label_scale=self.label_scale, lr_labels=self.lr_labels, lr_weights=self.lr_weights,
@@ -144,6 +145,9 @@ class Trainer:
                                  targets=self._fixed_targets()).to(self.device)
         self.meta_optimizer = self.meta.configure_optimizer()
         self.position = {utterance: row for row, utterance in enumerate(train)}  # dataset index -> row of l, w
+        # bfloat16 keeps float32's range, so no loss scaling is needed; CPUs here lack fast bfloat16.
+        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16,
+                                       enabled=settings.amp and self.device.type == "cuda")
         self.history: list[dict] = []
 
     def _fixed_targets(self) -> np.ndarray | None:
@@ -162,7 +166,9 @@ class Trainer:
         for batch in length_batches(epoch, self.data.lengths, self.settings.batch_size, self.rng):
             x, lengths = collate(self.data, batch, self.device)
             rows = torch.as_tensor([self.position[i] for i in batch], device=self.device)
-            loss = self.meta.loss(self.model(x, lengths), rows)  # eq. (6)
+            with self.autocast:
+                logits = self.model(x, lengths)
+            loss = self.meta.loss(logits.float(), rows)  # eq. (6)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -178,7 +184,9 @@ class Trainer:
         for batch in length_batches(indices, self.data.lengths, 4 * self.settings.batch_size, None):
             x, lengths = collate(self.data, batch, self.device)
             rows = torch.as_tensor([order[i] for i in batch], device=self.device)
-            out[rows] = self.model(x, lengths).float().log_softmax(dim=-1)
+            with self.autocast:
+                logits = self.model(x, lengths)
+            out[rows] = logits.float().log_softmax(dim=-1)
         return out
 
     def validation_loss(self) -> float:

@@ -1,0 +1,87 @@
+"""Wall time of the full quick grid: every Table 2 condition x 10 folds, one seed, default SynthEmo.
+
+Run: ``.venv/bin/python benchmarks/quick_grid.py [--scale 0.25] [--n-jobs 2] [--out DIR]``.
+Prints the time of each stage (corpus, features, grid) and the tables the grid
+produced, as they are: nothing here is tuned to make one condition win.
+Uses a fresh run directory (a temporary one unless ``--out`` is given) so no
+finished job is skipped; the corpus and feature cache are reused if present.
+"""
+
+import argparse
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from minisermeta import report
+from minisermeta.corpora.synthemo import load_synthemo
+from minisermeta.pipeline import prepare, reproduce
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and all its children (the joblib workers)."""
+
+    def __init__(self, every: float = 0.5):
+        self.peak, self.every, self.running = 0, every, True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self):
+        me = psutil.Process()
+        while self.running:
+            processes = [me] + me.children(recursive=True)
+            total = 0
+            for process in processes:
+                try:
+                    total += process.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+            self.peak = max(self.peak, total)
+            time.sleep(self.every)
+
+    def stop(self) -> float:
+        self.running = False
+        self.thread.join()
+        return self.peak / 2**30
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.25)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--preset", default="quick")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--conditions", default=None, help="comma-separated subset (default: all)")
+    args = parser.parse_args()
+    conditions = args.conditions.split(",") if args.conditions else None
+    memory = PeakMemory()
+
+    start = time.perf_counter()
+    corpus = load_synthemo(scale=args.scale, seed=args.seed)
+    corpus_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    prepare(corpus)  # fills the feature cache, so the grid time below is the grid's alone
+    feature_seconds = time.perf_counter() - start
+
+    out = args.out or Path(tempfile.mkdtemp(prefix="quick-grid-"))
+    start = time.perf_counter()
+    tables = reproduce(corpus, preset_name=args.preset, conditions=conditions, out=out, n_jobs=args.n_jobs)
+    grid_seconds = time.perf_counter() - start
+    peak = memory.stop()
+
+    print(f"\ncorpus: {len(corpus)} utterances (SynthEmo scale {args.scale}, seed {args.seed}), "
+          f"ready in {corpus_seconds:.0f} s; features in {feature_seconds:.0f} s")
+    print(f"grid: preset {args.preset}, {len(conditions or tables['table2'])} conditions x 10 folds x 1 seed, "
+          f"n_jobs={args.n_jobs}: {grid_seconds:.0f} s ({grid_seconds / 60:.1f} min)")
+    print(f"peak resident memory, this process and its workers summed (sampled every 0.5 s): {peak:.2f} GiB")
+    for name, table in tables.items():
+        print(f"\n## {name}\n")
+        print(report.to_markdown(table, floatfmt=".2f" if name == "table3" else ".1f"))
+    print(f"\nresults under {out}")
+
+
+if __name__ == "__main__":
+    main()
