@@ -20,11 +20,16 @@ from minisermeta.corpora.synthemo import load_synthemo
 from minisermeta.pipeline import prepare, reproduce
 
 
-class PeakMemory:
-    """Samples the resident memory of this process and all its children (the joblib workers)."""
+class ProcessTreeMonitor:
+    """Samples the resident memory and CPU time of this process and its children (the joblib workers).
+
+    CPU seconds divided by the cores used say what the wall time would be on
+    an otherwise idle machine, which this shared one often is not.
+    """
 
     def __init__(self, every: float = 0.5):
         self.peak, self.every, self.running = 0, every, True
+        self.cpu: dict[int, float] = {}
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
 
@@ -36,15 +41,23 @@ class PeakMemory:
             for process in processes:
                 try:
                     total += process.memory_info().rss
+                    times = process.cpu_times()
+                    self.cpu[process.pid] = times.user + times.system
                 except psutil.NoSuchProcess:
                     pass
             self.peak = max(self.peak, total)
             time.sleep(self.every)
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
+        """Peak resident memory (GiB) and CPU seconds used since the start."""
         self.running = False
         self.thread.join()
-        return self.peak / 2**30
+        return self.peak / 2**30, sum(self.cpu.values()) - self.cpu_at_start
+
+    def mark(self) -> None:
+        """Start counting CPU time from now."""
+        time.sleep(2 * self.every)
+        self.cpu_at_start = sum(self.cpu.values())
 
 
 def main():
@@ -57,7 +70,7 @@ def main():
     parser.add_argument("--conditions", default=None, help="comma-separated subset (default: all)")
     args = parser.parse_args()
     conditions = args.conditions.split(",") if args.conditions else None
-    memory = PeakMemory()
+    monitor = ProcessTreeMonitor()
 
     start = time.perf_counter()
     corpus = load_synthemo(scale=args.scale, seed=args.seed)
@@ -67,15 +80,18 @@ def main():
     feature_seconds = time.perf_counter() - start
 
     out = args.out or Path(tempfile.mkdtemp(prefix="quick-grid-"))
+    monitor.mark()
     start = time.perf_counter()
     tables = reproduce(corpus, preset_name=args.preset, conditions=conditions, out=out, n_jobs=args.n_jobs)
     grid_seconds = time.perf_counter() - start
-    peak = memory.stop()
+    peak, cpu_seconds = monitor.stop()
 
     print(f"\ncorpus: {len(corpus)} utterances (SynthEmo scale {args.scale}, seed {args.seed}), "
           f"ready in {corpus_seconds:.0f} s; features in {feature_seconds:.0f} s")
     print(f"grid: preset {args.preset}, {len(conditions or tables['table2'])} conditions x 10 folds x 1 seed, "
           f"n_jobs={args.n_jobs}: {grid_seconds:.0f} s ({grid_seconds / 60:.1f} min)")
+    print(f"grid CPU time (this process and its workers): {cpu_seconds:.0f} s = "
+          f"{cpu_seconds / 120:.1f} min of wall time on 2 idle cores")
     print(f"peak resident memory, this process and its workers summed (sampled every 0.5 s): {peak:.2f} GiB")
     for name, table in tables.items():
         print(f"\n## {name}\n")

@@ -31,33 +31,10 @@ from sklearn.metrics import recall_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from minisermeta.corpora.base import EMOTIONS, Problems
-from minisermeta.corpora.iemocap import parse_evaluation
+from minisermeta import report
+from minisermeta.corpora.base import EMOTIONS
 from minisermeta.corpora.synthemo import generate, load_synthemo
-
-
-def all_turns(root: Path) -> pd.DataFrame:
-    """Every utterance with its gold label (excluded codes too) and its truth."""
-    turns = [
-        turn
-        for path in sorted(root.glob("Session*/dialog/EmoEvaluation/*.txt"))
-        for turn in parse_evaluation(path, Problems(strict=True))
-    ]
-    gold = pd.DataFrame(turns)[["utterance", "gold"]]
-    return gold.merge(pd.read_csv(root / "truth.csv"), on="utterance")
-
-
-def label_noise(table: pd.DataFrame) -> None:
-    """Print the confusion matrix of truth vs gold and how much of the gold is wrong."""
-    columns = list(EMOTIONS) + sorted(set(table["gold"]) - set(EMOTIONS))
-    matrix = pd.crosstab(table["truth"], table["gold"]).reindex(index=list(EMOTIONS), columns=columns, fill_value=0)
-    print("\ntruth (rows) vs gold (columns), all utterances:")
-    print(matrix.to_string())
-    for name, subset in [("all utterances", table), ("paper class set", table[table["gold"].isin(EMOTIONS)])]:
-        wrong = subset[subset["gold"] != subset["truth"]]
-        happy = ((wrong["gold"] == "happiness") | (wrong["truth"] == "happiness")).sum()
-        print(f"gold != truth, {name}: {len(wrong)}/{len(subset)} = {100 * len(wrong) / len(subset):.1f} %,"
-              f" {happy} ({100 * happy / max(1, len(wrong)):.0f} %) of them involve happiness")
+from minisermeta.features import extract
 
 
 def utterance_statistics(features: list[np.ndarray]) -> np.ndarray:
@@ -90,19 +67,16 @@ def main() -> None:
         generate(root, scale=args.scale, seed=args.seed, n_jobs=args.n_jobs)
         print(f"generation: {time.perf_counter() - start:.1f} s (scale {args.scale}, seed {args.seed})")
 
-        table = all_turns(Path(root))
-        label_noise(table)
+        print("\ntruth (rows) vs gold (columns), all generated utterances:")
+        print(report.truth_vs_gold(root).to_string())
+        print("\n" + report.label_noise(root).round(1).to_string())
+        table = report.all_turns(root)
         corpus = load_synthemo(root, scale=args.scale, seed=args.seed)
         counts = pd.DataFrame({"truth": corpus.table["truth"].value_counts(),
                                "gold": corpus.table["gold"].value_counts()}).reindex(list(EMOTIONS))
         print(f"\nclass counts, paper class set ({len(corpus)} utterances; all generated: {len(table)}):")
         print(counts.to_string())
 
-        try:
-            from minisermeta.features import extract
-        except ImportError as error:
-            print(f"\nreference classifier skipped: {error}")
-            return
         features = extract(corpus, "paper32", cache_dir=Path(scratch) / "features", n_jobs=args.n_jobs)
         x = utterance_statistics(features)
         gold, truth = corpus.label_index("gold"), corpus.label_index("truth")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from .atomic import write_atomically
 from .dataset import Dataset
 
 
@@ -64,16 +64,8 @@ def job_path(out: Path, condition: str, fold: Fold, seed: int) -> Path:
 
 
 def write_json(path: Path, data) -> None:
-    """Write ``data`` so that ``path`` is either absent or complete, never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(data, file)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Write ``data`` as JSON so that ``path`` is either absent or complete, never half-written."""
+    write_atomically(path, lambda file: json.dump(data, file))
 
 
 def load_results(out: Path) -> list[dict]:

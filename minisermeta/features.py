@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,6 +46,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from . import settings
+from .atomic import write_atomically
 from .corpora.base import Corpus, CorpusError
 
 FEATURE_SETS = ("paper32", "egemaps", "is09")
@@ -158,19 +157,6 @@ def extract_file(path, feature_set: str = "paper32") -> np.ndarray:
     return _features_of_bytes(_read_bytes(path), path, feature_set)
 
 
-def _save_atomically(array: np.ndarray, target: Path) -> None:
-    """Write ``target`` via a temporary file, so an interruption never leaves half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.save(file, array)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def _load(entry: Path) -> np.ndarray | None:
     try:
         return np.load(entry)
@@ -184,7 +170,7 @@ def _cached_or_extracted(path, feature_set: str, folder: Path) -> np.ndarray:
     features = _load(entry)
     if features is None:
         features = _features_of_bytes(data, path, feature_set)
-        _save_atomically(features, entry)
+        write_atomically(entry, lambda file: np.save(file, features), binary=True)
     return features
 
 

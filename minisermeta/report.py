@@ -191,3 +191,101 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
             "changed": int((learned != gold).sum()),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# -- added for the book -------------------------------------------------------
+
+
+def all_turns(root) -> pd.DataFrame:
+    """Every utterance of a SynthEmo root with its gold code (``exc``, ``fru``, ``xxx`` too) and its truth."""
+    from pathlib import Path
+
+    from .corpora.base import Problems
+    from .corpora.iemocap import parse_evaluation
+
+    root = Path(root)
+    turns = [turn for path in sorted(root.glob("Session*/dialog/EmoEvaluation/*.txt"))
+             for turn in parse_evaluation(path, Problems(strict=True))]
+    gold = pd.DataFrame(turns)[["utterance", "gold"]]
+    return gold.merge(pd.read_csv(root / "truth.csv"), on="utterance")
+
+
+def truth_vs_gold(corpus_root) -> pd.DataFrame:
+    """Counts of true emotion (rows) against gold label (columns) over *every* generated utterance.
+
+    Columns are the paper's four classes, then the gold labels the paper's
+    class set excludes (``excited``, ``frustration``, ``xxx``: no majority).
+    """
+    table = all_turns(corpus_root)
+    columns = list(paper.EMOTIONS) + sorted(set(table["gold"]) - set(paper.EMOTIONS))
+    matrix = pd.crosstab(table["truth"], table["gold"]).reindex(index=list(paper.EMOTIONS), columns=columns,
+                                                                fill_value=0)
+    matrix.index.name, matrix.columns.name = "truth", "gold"
+    return matrix
+
+
+def label_noise(corpus_root) -> pd.DataFrame:
+    """How many gold labels differ from the truth, over all utterances and over the paper's class set."""
+    table = all_turns(corpus_root)
+    rows = {}
+    for name, subset in (("all utterances", table), ("paper class set", table[table["gold"].isin(paper.EMOTIONS)])):
+        wrong = subset[subset["gold"] != subset["truth"]]
+        happy = ((wrong["gold"] == "happiness") | (wrong["truth"] == "happiness")).sum()
+        rows[name] = {"utterances": len(subset), "gold != truth": len(wrong),
+                      "% wrong": 100 * len(wrong) / max(1, len(subset)),
+                      "% of wrong involving happiness": 100 * happy / max(1, len(wrong))}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def per_class_effects(table: pd.DataFrame, baseline: str = "BLSTM + ATT", measure: str = "F1") -> pd.DataFrame:
+    """Change of one measure per class (and WA, UA) of every row of a Table 2 against ``baseline`` (points)."""
+    columns = [c for c in table.columns if c[1] in (measure, "WA", "UA")]
+    delta = table[columns].sub(table.loc[baseline, columns], axis=1).drop(index=baseline)
+    delta.columns = [f"{e} {m}".strip() for e, m in delta.columns]
+    return delta
+
+
+def weights_vs_truth(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
+    """On a simulated corpus: mean learned w_n per gold class, for right and for wrong gold labels.
+
+    A higher w means less weight in eq. (6). If the method finds the
+    ambiguous utterances, wrong gold labels end with a higher mean w.
+    """
+    entries = _train_entries(results, condition)
+    gold = np.concatenate([e["gold"] for e in entries])
+    if any(e["truth"] is None for e in entries):
+        raise ValueError("weights_vs_truth needs results of a corpus with true labels (SynthEmo)")
+    truth = np.concatenate([e["truth"] for e in entries])
+    w = np.concatenate([e["w"] for e in entries])
+    rows = {}
+    for name, mask in (("gold right", gold == truth), ("gold wrong", gold != truth)):
+        rows[name] = [w[mask & (gold == c)].mean() if (mask & (gold == c)).any() else np.nan
+                      for c in range(len(paper.EMOTIONS))] + [w[mask].mean() if mask.any() else np.nan,
+                                                               int(mask.sum())]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=_titled(paper.EMOTIONS) + ["all", "utterances"])
+
+
+def flagged_utterances(results: list[dict], condition: str = "L_w", corpus: Corpus | None = None) -> pd.DataFrame:
+    """Every training utterance's learned w and label, averaged over the folds and seeds it trained in.
+
+    Columns: ``gold``, ``learned`` (the most frequent argmax s_n), ``w`` (mean
+    learned w_n), ``relabelled`` (share of jobs whose learned label differs
+    from gold), and ``truth``, ``clarity``, ``path`` when ``corpus`` has them.
+    Sorted by ``w``, highest (least weight) first.
+    """
+    rows = []
+    for entry in _train_entries(results, condition):
+        learned = np.argmax(entry["s"], axis=1)
+        for u, g, w, l in zip(entry["utterances"], entry["gold"], entry["w"], learned):
+            rows.append((u, g, w, int(l)))
+    table = pd.DataFrame(rows, columns=["utterance", "gold", "w", "learned"])
+    table["relabelled"] = table["learned"] != table["gold"]
+    grouped = table.groupby("utterance").agg(
+        gold=("gold", "first"), learned=("learned", lambda s: s.mode().iloc[0]), w=("w", "mean"),
+        relabelled=("relabelled", "mean"))
+    for column in ("gold", "learned"):
+        grouped[column] = grouped[column].map(lambda c: paper.EMOTIONS[c])
+    if corpus is not None:
+        extra = [c for c in ("speaker", "truth", "clarity", "path") if c in corpus.table.columns]
+        grouped = grouped.join(corpus.table.set_index("utterance")[extra])
+    return grouped.sort_values("w", ascending=False)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from minisermeta import metrics, paper, report
+from minisermeta import metrics, report
 from minisermeta.corpora import read_iemocap
 
 

@@ -1,0 +1,26 @@
+"""Writing a file so that it is either absent or complete, never half-written."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Callable
+
+
+def write_atomically(path: Path, write: Callable[[IO], None], binary: bool = False) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    A rename within one directory is atomic, so a process killed mid-write
+    leaves at most a stray ``*.tmp`` file, never a truncated ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb" if binary else "w") as file:
+            write(file)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

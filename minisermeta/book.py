@@ -1,0 +1,433 @@
+"""What the book's notebooks share: the mode-dependent setup and the run-or-load of the grid.
+
+Every notebook of the book starts with::
+
+    from minisermeta import book
+    setup = book.setup()          # quick under CI / MINISERMETA_QUICK=1, full otherwise
+
+and reads its corpus and results through this module, so the choice between
+the quick and the full setup is made in one place (``settings.quick_mode``):
+
+========== ============================ ======== ========= =======================
+mode       corpus                       preset   seeds     run directory
+========== ============================ ======== ========= =======================
+quick      SynthEmo, scale 0.05, seed 0 quick    0         ``runs/book-quick``
+full       SynthEmo, scale 0.25, seed 0 paper    0, 1, 2   ``results/book-paper``
+========== ============================ ======== ========= =======================
+
+The grid of Table 2 is expensive in the full mode (hours on a CPU), so
+:func:`results` loads a finished run from disk when one is there and runs (or
+resumes) it only when not. Run directories are relative to the repository root
+(the folder holding ``_config.yml``), or to the working directory outside a
+checkout (Colab).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import cv, paper, pipeline, settings
+from .corpora import Corpus
+from .corpora.synthemo import SPEAKERS, load_synthemo
+from .train import CONDITIONS
+
+
+@dataclass(frozen=True)
+class BookSetup:
+    """The corpus, preset and seeds the notebooks use, and where their run lives."""
+
+    quick: bool  # quick mode (CI, MINISERMETA_QUICK=1) or the full setup
+    scale: float  # SynthEmo scale: 1 is IEMOCAP-sized (about 4,490 utterances)
+    corpus_seed: int  # SynthEmo's seed
+    preset: str  # training preset, a key of train.PRESETS
+    seeds: tuple[int, ...]  # training seeds of every (condition, fold) job
+    run_dir: Path  # where the grid's job results and tables are written
+    n_jobs: int = 2  # grid jobs at once
+
+    def describe(self) -> str:
+        """One line for the text of a chapter: which corpus, preset and seeds."""
+        seeds = ", ".join(map(str, self.seeds))
+        return (f"SynthEmo (scale {self.scale}, seed {self.corpus_seed}), preset {self.preset}, "
+                f"training seed{'s' if len(self.seeds) > 1 else ''} {seeds}"
+                f" ({'quick' if self.quick else 'full'} mode)")
+
+
+def repository_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) holding ``_config.yml``; else cwd."""
+    start = Path(start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "_config.yml").is_file() and (folder / "minisermeta").is_dir():
+            return folder
+    return start
+
+
+def setup(quick: bool | None = None) -> BookSetup:
+    """The book's setup for the quick mode (default: ``settings.quick_mode()``) or the full one."""
+    quick = settings.quick_mode() if quick is None else quick
+    root = repository_root()
+    n_jobs = min(2, os.cpu_count() or 1)
+    if quick:
+        # A run directory records its corpus's location (pipeline.reproduce refuses to mix
+        # corpora), so a non-default MINISERMETA_HOME (the test suite's) gets its own.
+        default_home = Path.home() / ".cache" / "minisermeta"
+        name = "book-quick" if settings.home().resolve() == default_home.resolve() else \
+            "book-quick-" + hashlib.blake2b(str(settings.home().resolve()).encode(), digest_size=4).hexdigest()
+        return BookSetup(True, 0.05, 0, "quick", (0,), root / "runs" / name, n_jobs)
+    return BookSetup(False, 0.25, 0, "paper", (0, 1, 2), root / "results" / "book-paper", n_jobs)
+
+
+def corpus(book_setup: BookSetup | None = None, progress: bool = False) -> Corpus:
+    """The setup's SynthEmo corpus (generated on first use, then read from the cache)."""
+    book_setup = book_setup or setup()
+    return load_synthemo(scale=book_setup.scale, seed=book_setup.corpus_seed, progress=progress)
+
+
+@dataclass
+class BookResults:
+    """The tables of a grid run (``pipeline.write_tables``) and its job results."""
+
+    setup: BookSetup
+    tables: dict[str, pd.DataFrame]
+    jobs: list[dict] = field(repr=False)
+    loaded: bool  # True: read from disk; False: (partly) computed now
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def expected_jobs(book_setup: BookSetup, conditions=None) -> list[Path]:
+    """The job files a complete run of the setup holds (10 SynthEmo speakers = 10 folds)."""
+    folds = cv.loso_folds(SPEAKERS)
+    return [cv.job_path(book_setup.run_dir, c, f, s)
+            for c in (conditions or CONDITIONS) for f in folds for s in book_setup.seeds]
+
+
+def is_complete(book_setup: BookSetup, conditions=None) -> bool:
+    """Whether every job of the setup's grid is on disk."""
+    return all(path.is_file() for path in expected_jobs(book_setup, conditions))
+
+
+def results(book_setup: BookSetup | None = None, conditions=None, progress: bool = False) -> BookResults:
+    """The grid of Table 2 for the setup: loaded from disk when complete, else run (resuming).
+
+    A second notebook calling this reuses the first one's jobs.
+    """
+    book_setup = book_setup or setup()
+    conditions = list(conditions or CONDITIONS)
+    if is_complete(book_setup, conditions):
+        jobs = [r for r in cv.load_results(book_setup.run_dir)
+                if r["condition"] in conditions and r["seed"] in book_setup.seeds]
+        has_truth = all(r["test"]["truth"] is not None and r["test"]["truth"][:1] != [None] for r in jobs)
+        tables = pipeline.write_tables(jobs, book_setup.run_dir, has_truth)
+        return BookResults(book_setup, tables, jobs, loaded=True)
+    tables = pipeline.reproduce(corpus(book_setup), preset_name=book_setup.preset, conditions=conditions,
+                                seeds=book_setup.seeds, out=book_setup.run_dir, n_jobs=book_setup.n_jobs,
+                                progress=progress)
+    jobs = [r for r in cv.load_results(book_setup.run_dir)
+            if r["condition"] in conditions and r["seed"] in book_setup.seeds]
+    return BookResults(book_setup, tables, jobs, loaded=False)
+
+
+# -- small helpers the chapters show -----------------------------------------
+
+
+def pick_utterances(corpus: Corpus, per: str = "clarity", speaker: str | None = None) -> pd.DataFrame:
+    """One utterance per true emotion and clarity band (low < 0.33 <= mid < 0.66 <= high).
+
+    For each (emotion, band) the utterance whose clarity is nearest the band's
+    middle, of ``speaker`` when given; rows are in emotion order.
+    """
+    table = corpus.table if speaker is None else corpus.table[corpus.table["speaker"] == speaker]
+    column = "truth" if "truth" in table.columns else "gold"
+    bands = {"low": 1 / 6, "mid": 1 / 2, "high": 5 / 6}
+    rows = []
+    for emotion in paper.EMOTIONS:
+        of_emotion = table[table[column] == emotion]
+        for band, middle in bands.items():
+            if "clarity" not in of_emotion.columns or of_emotion.empty:
+                continue
+            best = of_emotion.iloc[int(np.argmin(np.abs(of_emotion["clarity"].to_numpy() - middle)))]
+            rows.append({"emotion": emotion, "band": band, **best[["utterance", "speaker", "gold", "clarity",
+                                                                   "path"]].to_dict()})
+    return pd.DataFrame(rows)
+
+
+def audio(path, rate: int | None = None):
+    """An ``IPython.display.Audio`` player for a wav file (embedded, so it works in the built book)."""
+    import soundfile as sf
+    from IPython.display import Audio
+
+    samples, file_rate = sf.read(str(path), dtype="float32")
+    return Audio(samples, rate=rate or file_rate, normalize=True)
+
+
+def worked_example() -> dict:
+    """The small worked example of the chapter on eq. 4-8 (fixed numbers, no randomness).
+
+    Six training utterances of 4 classes with gold labels and fixed model
+    outputs y_n; returns the eq. 4 weights, the targets s_n at label scale 1
+    and 10, the per-utterance loss of eq. 6 and the closed-form w of the
+    w update (w ∝ sqrt(CE)).
+    """
+    from .meta import class_frequency_weights, closed_form_weights, init_label_logits
+
+    gold = np.array([0, 1, 2, 2, 2, 3])
+    y = np.array([[0.55, 0.10, 0.25, 0.10],  # a happy utterance the model half agrees with
+                  [0.05, 0.80, 0.10, 0.05],  # a clear sad one
+                  [0.05, 0.10, 0.80, 0.05],  # a clear neutral one
+                  [0.40, 0.05, 0.45, 0.10],  # neutral gold, the model hesitates with happiness
+                  [0.60, 0.05, 0.25, 0.10],  # neutral gold, the model says happiness: a wrong gold?
+                  [0.05, 0.05, 0.10, 0.80]])  # a clear angry one
+    w0 = class_frequency_weights(gold, 4)
+    s1 = _softmax(init_label_logits(gold, 4, 1.0))
+    s10 = _softmax(init_label_logits(gold, 4, 10.0))
+    ce = -(s1 * np.log(y)).sum(axis=1)
+    return dict(gold=gold, y=y, w0=w0, s1=s1, s10=s10, ce=ce, loss=ce / w0, w_closed=closed_form_weights(ce))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def table3_initial_on_paper_counts() -> pd.DataFrame:
+    """Eq. 4 on the paper's Table 1 totals, two readings, beside the first row of Table 3.
+
+    As printed, eq. 4 divides count(c*_n) by its mean over *utterances*, so the
+    weights have mean 1 over utterances (eq. 8). The paper's printed initial w
+    (0.53, 0.97, 1.52, 0.98) are instead count(c) / (N / C): divided by the
+    mean count over *classes*, so they average 1 over the four classes, not
+    over the utterances. The library follows the equation (``meta.class_frequency_weights``).
+    """
+    from .meta import class_frequency_weights
+
+    totals = np.sum(list(paper.TABLE1.values()), axis=0)
+    gold = np.repeat(np.arange(len(paper.EMOTIONS)), totals)
+    w = class_frequency_weights(gold, len(paper.EMOTIONS))
+    rows = {
+        "eq. 4 as printed (mean over utterances = 1)": [w[gold == c][0] for c in range(len(totals))],
+        "count / (N / C) (mean over classes = 1)": list(totals / totals.mean()),
+        "paper, Table 3, initial w": list(paper.TABLE3["initial"]),
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=[e.capitalize() for e in paper.EMOTIONS])
+    return table.round(2)
+
+
+# -- the explorer's experiments (chapter "Explore") ---------------------------
+
+
+def reannotate(corpus: Corpus, noise: float = 1.0, seed: int = 0) -> Corpus:
+    """SynthEmo's annotators again, with ``noise`` times their default chance of mishearing.
+
+    ``noise=1`` draws new votes as SynthEmo does (``corpora.synthemo.annotate``),
+    ``0`` gives perfect annotators (gold = truth), ``2`` twice the misses. The
+    audio, truth and clarity stay; utterances whose new gold falls outside the
+    four classes are dropped, as the reader drops them.
+    """
+    from .corpora.base import CLASS_SETS, canonical_label
+    from .corpora.synthemo import ANNOTATORS, HEAR_TRUTH, SHARED_MISTAKE, _confusion, gold_code
+
+    if not corpus.has_truth:
+        raise ValueError("reannotate needs a simulated corpus (truth and clarity columns)")
+    rng = np.random.default_rng([seed, 7])
+    class_map = CLASS_SETS[corpus.class_set]
+    votes_column, gold_column = [], []
+    for truth, clarity in zip(corpus.table["truth"], corpus.table["clarity"]):
+        labels, weights = _confusion(truth, clarity)
+        likely = labels[rng.choice(len(labels), p=weights)]
+        miss = min(1.0, noise * (1 - (HEAR_TRUTH[0] + (HEAR_TRUTH[1] - HEAR_TRUTH[0]) * clarity)))
+        votes = []
+        for _ in range(ANNOTATORS):
+            if rng.random() >= miss:
+                votes.append(truth)
+            elif rng.random() < SHARED_MISTAKE:
+                votes.append(likely)
+            else:
+                votes.append(labels[rng.choice(len(labels), p=weights)])
+        votes_column.append(tuple(votes))
+        gold_column.append(class_map.get(canonical_label(gold_code(votes)) or "", None))
+    table = corpus.table.assign(votes=votes_column, gold=gold_column)
+    return Corpus(table[table["gold"].notna()], class_set=corpus.class_set, root=corpus.root)
+
+
+def experiment(corpus: Corpus, features: list[np.ndarray], condition: str = "L_w", noise: float = 1.0,
+               label_scale: float = 1.0, fold: int = 0, seed: int = 0, preset_name: str = "quick",
+               **overrides) -> dict:
+    """One job of the explorer: reannotate with ``noise``, train ``condition`` on one fold, score it.
+
+    ``features`` are the corpus's features in table order (``features.extract``).
+    Returns ``scores`` (WA/UA of the test speaker against gold and truth, and
+    the share of wrong gold labels), ``fixes`` (``report.label_fixes`` on the
+    training utterances; empty for conditions that do not learn labels) and
+    the job ``result``.
+    """
+    from . import metrics, report
+    from .dataset import Dataset
+    from .train import preset, run
+
+    position = {u: i for i, u in enumerate(corpus.table["utterance"])}
+    noisy = reannotate(corpus, noise, seed)
+    dataset = Dataset.from_corpus(noisy, [features[position[u]] for u in noisy.table["utterance"]])
+    folds = cv.loso_folds(dataset.speakers)
+    settings = preset(preset_name, label_scale=label_scale, **overrides)
+    result = run(dataset, condition, folds[fold % len(folds)], seed=seed, settings=settings)
+    test = result["test"]
+    row = {"test speaker": result["fold"], "utterances": len(noisy),
+           "% gold wrong": 100 * float(np.mean(noisy.table["gold"] != noisy.table["truth"]))}
+    for against in ("gold", "truth"):
+        s = metrics.scores(np.array(test[against]), np.array(test["pred"]), len(paper.EMOTIONS))
+        row[f"WA vs {against}"], row[f"UA vs {against}"] = 100 * s["wa"], 100 * s["ua"]
+    fixes = report.label_fixes([result], conditions=(condition,)) if CONDITIONS[condition].learn_labels \
+        else pd.DataFrame()
+    return dict(scores=pd.DataFrame([row], index=[paper.METHOD_NAMES.get(condition, condition)]), fixes=fixes,
+                result=result)
+
+
+# -- features (chapter "Features") --------------------------------------------
+
+
+def feature_tracks(paths: dict, names=("F0", "loudness"), feature_set: str = "paper32") -> dict:
+    """``{label: {name: per-frame array}}`` of the raw (unnormalised) features of one wav per label."""
+    from .features import extract, feature_names
+
+    columns = [feature_names(feature_set).index(n) for n in names]
+    found = extract(list(paths.values()), feature_set, progress=False)
+    return {label: {n: f[:, c] for n, c in zip(names, columns)} for label, f in zip(paths, found)}
+
+
+def prosody_summary(corpus: Corpus, frames: list[np.ndarray], feature_set: str = "paper32") -> pd.DataFrame:
+    """Mean F0 (voiced frames), loudness and voicing per utterance, averaged by emotion (truth, else gold)."""
+    from .features import feature_names
+
+    names = feature_names(feature_set)
+    f0, loud, voicing = (names.index(n) for n in ("F0", "loudness", "voicingProb"))
+    rows = []
+    for f in frames:
+        voiced = f[:, f0] > 0
+        rows.append({"F0 mean (Hz)": f[voiced, f0].mean() if voiced.any() else np.nan,
+                     "F0 std (Hz)": f[voiced, f0].std() if voiced.any() else np.nan,
+                     "loudness mean": f[:, loud].mean(), "voicing prob. mean": f[:, voicing].mean()})
+    column = "truth" if corpus.has_truth else "gold"
+    table = pd.DataFrame(rows).groupby(corpus.table[column].to_numpy()).mean()
+    table.index.name = column
+    return table.reindex(list(paper.EMOTIONS))
+
+
+# -- the model (chapter "The model") ------------------------------------------
+
+
+def parameter_counts(config=None) -> pd.DataFrame:
+    """Trainable parameters per layer of :class:`~minisermeta.model.BLSTMAttention` for a config."""
+    from .model import BLSTMAttention
+
+    model = BLSTMAttention(config)
+    rows = {}
+    for name, parameter in model.named_parameters():
+        layer = name.split(".")[0]
+        rows[layer] = rows.get(layer, 0) + parameter.numel()
+    table = pd.Series(rows, name="parameters").to_frame()
+    table.loc["total"] = table["parameters"].sum()
+    return table
+
+
+def attention_demo(corpus: Corpus, book_setup: BookSetup | None = None, fold: int = 0, seed: int = 0,
+                   **overrides) -> dict:
+    """Train BLSTM + ATT on one fold (early stopping) and return its attention over test utterances.
+
+    Returns ``alpha`` (list of arrays, one per test utterance), the test
+    utterances' raw ``F0`` and ``loudness``, their ``utterance`` ids, gold and
+    predicted labels, and the training ``history``.
+    """
+    import torch
+
+    from .dataset import collate
+    from .features import Normaliser, feature_names
+    from .pipeline import prepare
+    from .train import Trainer, preset, set_seed
+
+    book_setup = book_setup or setup()
+    dataset = prepare(corpus, progress=False)
+    chosen = cv.loso_folds(dataset.speakers)[fold]
+    train, valid, test = chosen.split(dataset)
+    normaliser = Normaliser.fit(dataset.features(train))
+    data = dataset.with_frames(normaliser.transform([dataset.frames])[0])
+    rng = set_seed(seed)
+    trainer = Trainer(data, CONDITIONS["blstm_att"], train, valid, preset(book_setup.preset, **overrides), rng)
+    trainer.fit(learn=False, phase="train")
+    trainer.model.eval()
+    names = feature_names("paper32")
+    alphas, predictions = [], []
+    with torch.no_grad():
+        for i in test:
+            x, lengths = collate(data, np.array([i]), trainer.device)
+            logits, alpha = trainer.model(x, lengths, return_attention=True)
+            alphas.append(alpha[0].cpu().numpy())
+            predictions.append(int(logits.argmax()))
+    raw = dataset.features(test)
+    return dict(alpha=alphas, F0=[f[:, names.index("F0")] for f in raw],
+                loudness=[f[:, names.index("loudness")] for f in raw],
+                utterance=dataset.utterances[test].tolist(), gold=dataset.gold[test].tolist(),
+                pred=predictions, test_speaker=chosen.test, history=pd.DataFrame(trainer.history))
+
+
+# -- text -----------------------------------------------------------------------
+
+
+class _Text(str):
+    """A string whose repr is itself, so ``{glue:text}`` shows it without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def glue(name: str, value, display: bool = False) -> None:
+    """``myst_nb.glue`` for the book's prose: numpy scalars as Python numbers, strings without quotes."""
+    from myst_nb import glue as myst_glue
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str):
+        value = _Text(value)
+    myst_glue(name, value, display=display)
+
+
+# -- executing the notebooks ------------------------------------------------------
+
+
+def execute_notebooks(paths, timeout: int = 3600) -> dict[str, float]:
+    """Execute notebooks in place (widget state kept, so the built book shows the controls).
+
+    Returns seconds per notebook; raises on the first cell error, after
+    saving that notebook with its outputs so far. Run as
+    ``python -m minisermeta.book notebooks/0*.ipynb``.
+    """
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    seconds = {}
+    for path in map(Path, paths):
+        notebook = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=True,
+                                resources={"metadata": {"path": str(path.parent)}})
+        try:
+            client.execute()
+        finally:
+            nbformat.write(notebook, path)
+        seconds[path.name] = time.perf_counter() - start
+        print(f"{path}: {seconds[path.name]:.0f} s", flush=True)
+    return seconds
+
+
+if __name__ == "__main__":
+    import sys
+
+    execute_notebooks(sys.argv[1:])

@@ -1,0 +1,204 @@
+"""The book's figures: the paper's Fig. 1-3 redrawn, and the figures the book adds.
+
+Every function draws into a new matplotlib figure (or into ``ax`` when given)
+and returns the figure, so a notebook cell is one call and ``myst_nb.glue``
+can caption it.
+
+- :func:`fig1_model` - Fig. 1, the BLSTM with attention (chapter "The model").
+- :func:`fig2_framework` - Fig. 2, the training framework (chapter "Learning labels and weights").
+- :func:`fig3_label_moves` - Fig. 3, label updates per gold class, as a heatmap (chapter "Analysis").
+- :func:`truth_vs_gold` - the simulated annotators' mistakes (chapter "The corpus").
+- :func:`contours` - F0 and loudness over time per emotion (chapter "Features").
+- :func:`attention` - attention weights over an utterance (chapter "The model").
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from . import paper
+
+EMOTION_COLOURS = dict(zip(paper.EMOTIONS, ("#e69f00", "#0072b2", "#7f7f7f", "#d55e00")))
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def _box(ax, x, y, w, h, text, colour="#dde8f5", fontsize=9, **kwargs):
+    """A rounded box centred on (x, y) with centred text."""
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor=colour, edgecolor="#333333", linewidth=1.0, **kwargs))
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+
+
+def _arrow(ax, start, end, colour="#333333", style="-|>", dashed=False, rad=0.0, text=None, fontsize=8):
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=10, color=colour, linewidth=1.0,
+                                 linestyle="--" if dashed else "-", connectionstyle=f"arc3,rad={rad}",
+                                 shrinkA=2, shrinkB=2))
+    if text:
+        ax.text((start[0] + end[0]) / 2 + 0.05, (start[1] + end[1]) / 2, text, fontsize=fontsize, color=colour,
+                ha="left", va="center")
+
+
+def fig1_model(fc_units: int = 512, lstm_units: int = 128, n_classes: int = 4, ax=None):
+    """Fig. 1: frames → FC + ReLU → BLSTM → attention (eq. 1-2) → FC + softmax (eq. 3)."""
+    fig, ax = _axes(ax, (8, 5.2))
+    frames = [0.9, 2.1, 3.3, 5.1]
+    labels = ["1", "2", "3", "T"]
+    for x, t in zip(frames, labels):
+        _box(ax, x, 0.4, 0.9, 0.45, f"$x_{{n,{t}}}$\n32 feat.", "#f2f2f2", 8)
+        _arrow(ax, (x, 0.65), (x, 1.05))
+        _box(ax, x, 1.3, 0.9, 0.45, f"FC {fc_units}\nReLU", "#fde9c9", 8)
+        _arrow(ax, (x, 1.55), (x, 1.95))
+        _box(ax, x, 2.25, 0.9, 0.55, "LSTM →\n← LSTM", "#d9ead3", 8)
+        _arrow(ax, (x, 2.55), (x, 3.0), text=f"$h_{{n,{t}}}$" if t in ("1", "T") else None)
+    ax.text(4.2, 0.4, "…", fontsize=14, ha="center", va="center")
+    ax.text(4.2, 2.25, "…", fontsize=14, ha="center", va="center")
+    for a, b in zip(frames[:-1], frames[1:]):
+        _arrow(ax, (a + 0.45, 2.33), (b - 0.45, 2.33), colour="#38761d")
+        _arrow(ax, (b - 0.45, 2.15), (a + 0.45, 2.15), colour="#38761d")
+    ax.text(6.25, 2.25, f"BLSTM\n{lstm_units} units per direction", fontsize=8, va="center", color="#38761d")
+    _box(ax, 3.0, 3.3, 5.0, 0.55, r"attention  $\alpha_{n,t} = \mathrm{softmax}_t(h_{n,t}\,u^\top)$  (eq. 1)",
+         "#ead1dc", 9)
+    _arrow(ax, (3.0, 3.6), (3.0, 4.0))
+    _box(ax, 3.0, 4.3, 5.0, 0.55, r"$h'_n = \sum_t \alpha_{n,t}\, h_{n,t}$  (eq. 2)", "#ead1dc", 9)
+    _arrow(ax, (3.0, 4.6), (3.0, 5.0))
+    _box(ax, 3.0, 5.3, 5.0, 0.55, f"FC {n_classes} + softmax  →  $y_n$  (eq. 3)", "#dde8f5", 9)
+    ax.text(6.25, 1.3, "dropout 0.5 after\nevery layer", fontsize=8, va="center", color="#555555")
+    ax.set_xlim(0.2, 7.8)
+    ax.set_ylim(0, 5.8)
+    ax.set_axis_off()
+    ax.set_title("Figure 1. The BLSTM model with attention", fontsize=10)
+    return fig
+
+
+def fig2_framework(ax=None):
+    """Fig. 2: the alternating training of θ (network) and l, w (per utterance)."""
+    fig, ax = _axes(ax, (8.5, 4.6))
+    _box(ax, 1.0, 3.6, 1.5, 0.6, "utterance $x_n$", "#f2f2f2")
+    _box(ax, 3.3, 3.6, 2.0, 0.7, "BLSTM + attention\nparameters θ", "#d9ead3")
+    _box(ax, 5.6, 3.6, 1.2, 0.6, "$y_n$", "#dde8f5")
+    _box(ax, 5.6, 2.0, 2.7, 0.8, r"loss (eq. 6)" "\n" r"$-\sum_c s_{n,c}\log y_{n,c}\,/\,w_n$", "#ead1dc")
+    _box(ax, 2.4, 2.0, 1.8, 0.6, r"$s_n=\mathrm{softmax}(l_n)$" "\n(eq. 7)", "#fde9c9", 8)
+    _box(ax, 0.7, 2.0, 1.0, 0.6, "$l_n$", "#fde9c9")
+    _box(ax, 5.6, 0.5, 2.2, 0.6, r"$w_n$, mean 1 (eq. 8)", "#fde9c9", 8)
+    _box(ax, 1.3, 0.5, 2.2, 0.6, "gold label\n(annotators)", "#f2f2f2", 8)
+    _arrow(ax, (1.75, 3.6), (2.3, 3.6))
+    _arrow(ax, (4.3, 3.6), (5.0, 3.6))
+    _arrow(ax, (5.6, 3.3), (5.6, 2.4))
+    _arrow(ax, (1.2, 2.0), (1.5, 2.0))
+    _arrow(ax, (3.3, 2.0), (4.25, 2.0))
+    _arrow(ax, (5.6, 0.8), (5.6, 1.6))
+    _arrow(ax, (1.1, 0.8), (0.75, 1.7), text="one-hot")
+    _arrow(ax, (2.4, 0.5), (4.5, 0.5), text=None)
+    ax.text(3.3, 0.62, "class counts (eq. 4)", fontsize=8, ha="center")
+    _arrow(ax, (6.9, 2.2), (4.0, 3.25), colour="#38761d", dashed=True, rad=0.35)
+    ax.text(7.1, 3.25, "epoch A: update θ\n(l, w fixed)", fontsize=8, color="#38761d")
+    _arrow(ax, (6.9, 1.8), (6.7, 0.7), colour="#b45f06", dashed=True, rad=-0.4)
+    _arrow(ax, (4.4, 1.7), (0.9, 1.65), colour="#b45f06", dashed=True, rad=-0.25)
+    ax.text(7.1, 1.2, "epoch B: update l, w\n(θ fixed), rescale w", fontsize=8, color="#b45f06")
+    ax.set_xlim(0, 9)
+    ax.set_ylim(0, 4.2)
+    ax.set_axis_off()
+    ax.set_title("Figure 2. Overview of the training framework (Algorithm 1 alternates epochs A and B)",
+                 fontsize=10)
+    return fig
+
+
+def fig3_label_moves(moves: pd.DataFrame, title: str | None = None, ax=None):
+    """Fig. 3 as a heatmap: percent of each gold class (rows) whose learned label is each class."""
+    fig, ax = _axes(ax, (5.2, 4.2))
+    sns.heatmap(moves, annot=True, fmt=".1f", cmap="Blues", vmin=0, vmax=100, cbar_kws={"label": "%"}, ax=ax)
+    ax.set_xlabel(moves.columns.name or "learned label")
+    ax.set_ylabel(moves.index.name or "gold label")
+    ax.set_title(title or "Figure 3. Label updates (% of each gold class)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def truth_vs_gold(matrix: pd.DataFrame, ax=None):
+    """The confusion of true emotion (rows) and gold label (columns), as percent of each true emotion."""
+    fig, ax = _axes(ax, (7, 3.6))
+    percent = 100 * matrix.div(matrix.sum(axis=1).clip(lower=1), axis=0)
+    sns.heatmap(percent, annot=matrix.to_numpy(), fmt="d", cmap="Purples", vmin=0, vmax=100,
+                cbar_kws={"label": "% of the true emotion"}, ax=ax)
+    ax.set_xlabel("gold label (majority of the votes)")
+    ax.set_ylabel("truth")
+    ax.set_title("Truth vs gold (counts; colour: % of each true emotion)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def contours(tracks: dict[str, dict[str, np.ndarray]], hop: float = 0.01):
+    """F0 (Hz, unvoiced frames hidden) and loudness over time, one line per emotion.
+
+    ``tracks`` maps an emotion to ``{"F0": array, "loudness": array}`` (per 10 ms frame).
+    """
+    fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+    for emotion, track in tracks.items():
+        colour = EMOTION_COLOURS.get(emotion)
+        t = np.arange(len(track["F0"])) * hop
+        f0 = np.where(track["F0"] > 0, track["F0"], np.nan)
+        axes[0].plot(t, f0, color=colour, label=emotion, linewidth=1.2)
+        axes[1].plot(np.arange(len(track["loudness"])) * hop, track["loudness"], color=colour, linewidth=1.0)
+    axes[0].set_ylabel("F0 (Hz)")
+    axes[1].set_ylabel("loudness")
+    axes[1].set_xlabel("time (s)")
+    axes[0].legend(ncol=4, fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def attention(alpha: np.ndarray, loudness: np.ndarray | None = None, f0: np.ndarray | None = None,
+              hop: float = 0.01, title: str | None = None):
+    """Attention weights α_{n,t} over an utterance's frames, above its loudness and F0."""
+    rows = 1 + (loudness is not None) + (f0 is not None)
+    fig, axes = plt.subplots(rows, 1, figsize=(8, 1.6 + 1.4 * rows), sharex=True, squeeze=False)
+    axes = axes[:, 0]
+    t = np.arange(len(alpha)) * hop
+    axes[0].fill_between(t, alpha, color="#a64d79", alpha=0.6, step="mid")
+    axes[0].axhline(1 / len(alpha), color="#333333", linestyle=":", linewidth=1, label="uniform 1/T")
+    axes[0].set_ylabel(r"$\alpha_{n,t}$")
+    axes[0].legend(fontsize=8, loc="upper right")
+    row = 1
+    if loudness is not None:
+        axes[row].plot(np.arange(len(loudness)) * hop, loudness, color="#333333", linewidth=1)
+        axes[row].set_ylabel("loudness")
+        row += 1
+    if f0 is not None:
+        axes[row].plot(np.arange(len(f0)) * hop, np.where(f0 > 0, f0, np.nan), color="#0072b2", linewidth=1)
+        axes[row].set_ylabel("F0 (Hz)")
+    axes[-1].set_xlabel("time (s)")
+    if title:
+        axes[0].set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def weights_by_class(jobs: list[dict], condition: str = "L_w", ax=None):
+    """Learned w_n per gold class, split by whether the gold label is right (simulated corpora)."""
+    rows = []
+    for job in jobs:
+        if job["condition"] != condition:
+            continue
+        train = job["train"]
+        truth = train["truth"] or [None] * len(train["gold"])
+        for g, t, w in zip(train["gold"], truth, train["w"]):
+            rows.append({"gold": paper.EMOTIONS[g], "w": w,
+                         "gold is": "unknown" if t is None else ("right" if g == t else "wrong")})
+    table = pd.DataFrame(rows)
+    fig, ax = _axes(ax, (6.5, 3.6))
+    sns.barplot(data=table, x="gold", y="w", hue="gold is", order=list(paper.EMOTIONS), errorbar="sd", ax=ax)
+    ax.axhline(1, color="#333333", linestyle=":", linewidth=1)
+    ax.set_ylabel("learned $w_n$, mean ± sd\n(higher = less weight)")
+    ax.set_xlabel("gold label")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,176 @@
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from minisermeta import book, cv, report
+from minisermeta.corpora import Corpus
+from minisermeta.train import CONDITIONS
+
+from helpers import tiny_settings, toy_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_setup_follows_quick_mode(monkeypatch):
+    monkeypatch.setenv("MINISERMETA_QUICK", "1")
+    quick = book.setup()
+    assert (quick.quick, quick.scale, quick.preset, quick.seeds) == (True, 0.05, "quick", (0,))
+    assert quick.run_dir.parts[-2] == "runs" and quick.run_dir.name.startswith("book-quick")
+    monkeypatch.setenv("MINISERMETA_QUICK", "0")
+    full = book.setup()
+    assert (full.quick, full.scale, full.preset, full.seeds) == (False, 0.25, "paper", (0, 1, 2))
+    assert full.run_dir.parts[-2:] == ("results", "book-paper")
+    assert "preset paper" in full.describe() and "seeds 0, 1, 2" in full.describe()
+
+
+def test_repository_root_finds_the_book(tmp_path):
+    assert book.repository_root(ROOT / "notebooks") == ROOT
+    assert book.repository_root(tmp_path) == tmp_path.resolve()
+
+
+def _fake_jobs(run_dir, seeds=(0,)):
+    """A complete grid of tiny results on disk (toy data), one JSON per job."""
+    from minisermeta.train import run
+
+    dataset = toy_dataset(per_speaker=8, dims=3)
+    settings = tiny_settings(max_epochs=1)
+    folds = {f.test: f for f in cv.loso_folds(dataset.speakers)}
+    result = run(dataset, "L_w", folds["Ses01F"], settings=settings)
+    for condition in CONDITIONS:
+        for fold in cv.loso_folds(book.SPEAKERS):
+            for seed in seeds:
+                cv.write_json(cv.job_path(run_dir, condition, fold, seed),
+                              {**result, "condition": condition, "fold": fold.test, "seed": seed})
+
+
+def test_results_load_a_complete_run_without_the_corpus(tmp_path, monkeypatch):
+    setup = book.BookSetup(True, 0.05, 0, "quick", (0,), tmp_path / "run")
+    assert not book.is_complete(setup)
+    _fake_jobs(setup.run_dir)
+    assert book.is_complete(setup)
+    monkeypatch.setattr(book, "corpus", lambda *a, **k: pytest.fail("a complete run must not need the corpus"))
+    loaded = book.results(setup)
+    assert loaded.loaded and len(loaded.jobs) == len(CONDITIONS) * 10
+    assert {"table2", "table2_beside_paper", "table3", "fig3_label_moves", "label_fixes"} <= set(loaded.tables)
+    assert (setup.run_dir / "table2.csv").is_file()
+
+
+def test_worked_example_is_fixed_and_consistent():
+    example = book.worked_example()
+    np.testing.assert_allclose(example["w0"], [0.5, 0.5, 1.5, 1.5, 1.5, 0.5])
+    np.testing.assert_allclose(example["s1"][0], [np.e / (np.e + 3)] + [1 / (np.e + 3)] * 3)
+    np.testing.assert_allclose(example["loss"], example["ce"] / example["w0"])
+    assert example["w_closed"].mean() == pytest.approx(1.0)
+    assert np.argmax(example["w_closed"]) == 4  # the utterance the model contradicts most
+
+
+def test_table3_initial_readings():
+    table = book.table3_initial_on_paper_counts()
+    np.testing.assert_allclose(table.iloc[0], [0.47, 0.86, 1.35, 0.87])
+    np.testing.assert_allclose(table.iloc[1], table.iloc[2], atol=0.011)  # count / (N/C) is what the paper printed
+
+
+def test_parameter_counts_total():
+    from minisermeta.model import ModelConfig
+
+    table = book.parameter_counts(ModelConfig())
+    fc = 32 * 512 + 512
+    lstm = 2 * 4 * 128 * (512 + 128 + 2)
+    assert table.loc["fc", "parameters"] == fc
+    assert table.loc["total", "parameters"] == fc + lstm + 256 + 256 * 4 + 4
+
+
+def _toy_corpus(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    speakers = ["Ses01F", "Ses01M", "Ses02F", "Ses02M", "Ses03F", "Ses03M"]
+    truth = rng.choice(["happiness", "sadness", "neutral", "anger"], n)
+    table = pd.DataFrame({
+        "utterance": [f"{s}_x_{s[-1]}{i:03d}" for i, s in enumerate(np.resize(speakers, n))],
+        "path": "", "speaker": np.resize(speakers, n), "session": [s[:5] for s in np.resize(speakers, n)],
+        "gold": truth, "votes": [(t,) * 3 for t in truth], "self_votes": [()] * n,
+        "truth": truth, "clarity": rng.uniform(0, 1, n)})
+    return Corpus(table)
+
+
+def test_reannotate_noise_zero_is_the_truth_and_more_noise_more_errors():
+    corpus = _toy_corpus(400)
+    clean = book.reannotate(corpus, noise=0.0)
+    assert len(clean) == 400 and (clean.table["gold"] == clean.table["truth"]).all()
+    wrong = [np.mean(book.reannotate(corpus, noise=k).table.pipe(lambda t: t["gold"] != t["truth"]))
+             for k in (1.0, 2.5)]
+    assert 0 < wrong[0] < wrong[1]
+
+
+def test_experiment_runs_one_fold():
+    corpus = _toy_corpus(60)
+    rng = np.random.default_rng(0)
+    frames = [rng.normal(size=(rng.integers(5, 15), 3)).astype(np.float32) for _ in range(len(corpus))]
+    found = book.experiment(corpus, frames, "L_w", noise=1.0, label_scale=2.0, max_epochs=1,
+                            model=tiny_settings().model, device="cpu")
+    assert {"WA vs gold", "UA vs truth", "% gold wrong"} <= set(found["scores"].columns)
+    assert found["result"]["settings"]["label_scale"] == 2.0
+    assert "fixed" in found["fixes"].columns
+
+
+def test_report_additions_on_toy_results(tmp_path):
+    _fake_jobs(tmp_path)
+    results = cv.load_results(tmp_path)
+    weights = report.weights_vs_truth(results)
+    assert list(weights.index) == ["gold right", "gold wrong"]
+    flagged = report.flagged_utterances(results)
+    assert flagged["w"].is_monotonic_decreasing and {"gold", "learned", "relabelled"} <= set(flagged.columns)
+    effects = report.per_class_effects(report.table2(results))
+    assert "BLSTM + ATT" not in effects.index and "Happiness F1" in effects.columns
+    from minisermeta import widgets
+
+    assert len(widgets.summary_counts(flagged)) == 4
+    assert widgets.utterance_browser(flagged, k=3) is not None
+
+
+def test_truth_vs_gold_counts_every_generated_utterance(tmp_path):
+    from minisermeta.corpora.synthemo import generate
+
+    root = generate(tmp_path / "synthemo", scale=0.01, seed=0, n_jobs=1, progress=False)
+    matrix = report.truth_vs_gold(root)
+    assert list(matrix.index) == ["happiness", "sadness", "neutral", "anger"]
+    assert matrix.to_numpy().sum() == len(report.all_turns(root))
+    noise = report.label_noise(root)
+    assert noise.loc["all utterances", "utterances"] >= noise.loc["paper class set", "utterances"]
+
+
+PAPER_ITEMS = ["Table 1", "Table 2", "Table 3", "Figure 1", "Figure 2", "Figure 3"]
+
+
+@pytest.mark.slow
+def test_book_builds_with_every_table_and_figure_of_the_paper(tmp_path):
+    """`jupyter-book build` (warnings as errors, offline) and every table and figure of the paper in the HTML."""
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    if not jupyter_book.exists():
+        pytest.skip("jupyter-book is not installed (pip install -e '.[book]')")
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", "_build", "runs", ".pytest_cache", ".git",
+                                                                "*.egg-info", "__pycache__"))
+    done = subprocess.run([str(jupyter_book), "build", str(source), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    pages = {path.name: path.read_text() for path in (source / "_build" / "html").rglob("*.html")}
+    for item in PAPER_ITEMS:
+        holding = [name for name, html in pages.items() if re.search(rf"{item}\b", html)]
+        assert holding, f"{item} is not in the built book"
+        kind = "<table" if item.startswith("Table") else "<img"
+        assert any(kind in pages[name] for name in holding), f"no {kind}> on the page of {item}"
+
+
+def test_knob_explorer_builds_without_training(monkeypatch):
+    from minisermeta import widgets
+
+    monkeypatch.setattr(book, "experiment", lambda *a, **k: pytest.fail("building must not train"))
+    corpus = _toy_corpus(30)
+    assert widgets.knob_explorer(corpus, [np.zeros((3, 2))] * 30) is not None

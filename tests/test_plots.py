@@ -1,0 +1,47 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from minisermeta import plots
+from minisermeta.paper import EMOTIONS
+
+
+@pytest.mark.parametrize("draw", [plots.fig1_model, plots.fig2_framework])
+def test_diagrams_draw_a_titled_figure(draw):
+    fig = draw()
+    title = fig.axes[0].get_title()
+    assert title.startswith("Figure 1") or title.startswith("Figure 2")
+    assert len(fig.axes[0].patches) > 5  # boxes and arrows
+    fig.canvas.draw()
+
+
+def test_fig3_heatmap_annotates_every_cell():
+    moves = pd.DataFrame(np.eye(4) * 80 + 5, index=[e.capitalize() for e in EMOTIONS],
+                         columns=[e.capitalize() for e in EMOTIONS])
+    fig = plots.fig3_label_moves(moves)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == 16 and "85.0" in texts
+
+
+def test_truth_vs_gold_counts_are_the_annotations():
+    matrix = pd.DataFrame([[3, 1, 0], [0, 2, 2]], index=["happiness", "anger"], columns=["happiness", "anger", "xxx"])
+    fig = plots.truth_vs_gold(matrix)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["3", "1", "0", "0", "2", "2"]
+
+
+def test_contours_and_attention_plot_the_tracks():
+    f0 = np.array([0, 200, 210, 0, 190.0])
+    fig = plots.contours({"anger": {"F0": f0, "loudness": np.ones(5)}, "sadness": {"F0": f0 / 2, "loudness": np.zeros(5)}})
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
+    fig = plots.attention(np.full(5, 0.2), loudness=np.ones(5), f0=f0, title="x")
+    assert len(fig.axes) == 3
+
+
+def test_weights_by_class_splits_right_and_wrong_gold():
+    job = {"condition": "L_w", "train": {"gold": [0, 1, 2, 3, 0], "truth": [0, 1, 2, 3, 2], "w": [1, 1, 1, 1, 2]}}
+    fig = plots.weights_by_class([job])
+    assert fig.axes[0].get_legend() is not None
