@@ -53,9 +53,12 @@ def _names(text: str) -> list[str]:
 def cmd_reproduce(args) -> None:
     from .pipeline import reproduce
 
+    from .settings import quick_mode
+
     corpus = "synthemo" if args.corpus == "synthemo" else _load(args)
-    out = args.out or Path("runs") / f"{Path(str(args.corpus)).name}-{args.preset or 'auto'}"
-    tables = reproduce(corpus, preset_name=args.preset, conditions=args.conditions, seeds=args.seeds, out=out,
+    preset = args.preset or ("quick" if quick_mode() else "paper")
+    out = args.out or Path("runs") / f"{Path(str(args.corpus)).name}-{preset}"
+    tables = reproduce(corpus, preset_name=preset, conditions=args.conditions, seeds=args.seeds, out=out,
                        n_jobs=args.n_jobs, feature_set=args.feature_set, classes=args.classes)
     print("\nTable 2 (percent; test predictions pooled over folds and seeds)\n")
     print(report.to_markdown(tables["table2"]))

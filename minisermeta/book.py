@@ -120,18 +120,16 @@ def results(book_setup: BookSetup | None = None, conditions=None, progress: bool
     """
     book_setup = book_setup or setup()
     conditions = list(conditions or CONDITIONS)
-    if is_complete(book_setup, conditions):
-        jobs = [r for r in cv.load_results(book_setup.run_dir)
-                if r["condition"] in conditions and r["seed"] in book_setup.seeds]
-        has_truth = all(r["test"]["truth"] is not None and r["test"]["truth"][:1] != [None] for r in jobs)
-        tables = pipeline.write_tables(jobs, book_setup.run_dir, has_truth)
-        return BookResults(book_setup, tables, jobs, loaded=True)
-    tables = pipeline.reproduce(corpus(book_setup), preset_name=book_setup.preset, conditions=conditions,
-                                seeds=book_setup.seeds, out=book_setup.run_dir, n_jobs=book_setup.n_jobs,
-                                progress=progress)
+    loaded = is_complete(book_setup, conditions)
+    if not loaded:
+        pipeline.reproduce(corpus(book_setup), preset_name=book_setup.preset, conditions=conditions,
+                           seeds=book_setup.seeds, out=book_setup.run_dir, n_jobs=book_setup.n_jobs,
+                           progress=progress)
     jobs = [r for r in cv.load_results(book_setup.run_dir)
             if r["condition"] in conditions and r["seed"] in book_setup.seeds]
-    return BookResults(book_setup, tables, jobs, loaded=False)
+    has_truth = all(r["test"]["truth"] is not None and r["test"]["truth"][:1] != [None] for r in jobs)
+    tables = pipeline.write_tables(jobs, book_setup.run_dir, has_truth)
+    return BookResults(book_setup, tables, jobs, loaded=loaded)
 
 
 # -- small helpers the chapters show -----------------------------------------

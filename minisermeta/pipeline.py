@@ -20,9 +20,9 @@ from .train import CONDITIONS, preset
 from .settings import quick_mode
 
 
-def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True) -> Dataset:
+def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True, n_jobs: int = 1) -> Dataset:
     """Extract (or load from the cache) the features of a corpus and pack them for training."""
-    return Dataset.from_corpus(corpus, extract(corpus, feature_set=feature_set, progress=progress))
+    return Dataset.from_corpus(corpus, extract(corpus, feature_set=feature_set, progress=progress, n_jobs=n_jobs))
 
 
 def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "report.pd.DataFrame"]:
@@ -77,7 +77,7 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     out = Path(out)
     _claim(out, dict(corpus=str(corpus.root), classes=corpus.class_set, feature_set=feature_set,
                      utterances=len(corpus), preset=preset_name, settings=asdict(settings)))
-    dataset = prepare(corpus, feature_set, progress)
+    dataset = prepare(corpus, feature_set, progress, n_jobs)
     run_grid(dataset, out, conditions, loso_folds(dataset.speakers), list(seeds), settings, n_jobs, progress)
     results = [r for r in load_results(out) if r["condition"] in conditions and r["seed"] in seeds]
     return write_tables(results, out, corpus.has_truth)
