@@ -28,7 +28,7 @@ class ProcessTreeMonitor:
     """
 
     def __init__(self, every: float = 0.5):
-        self.peak, self.every, self.running = 0, every, True
+        self.peak, self.peak_pss, self.every, self.running = 0, 0, every, True
         self.cpu: dict[int, float] = {}
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
@@ -37,22 +37,29 @@ class ProcessTreeMonitor:
         me = psutil.Process()
         while self.running:
             processes = [me] + me.children(recursive=True)
-            total = 0
+            total = proportional = 0
             for process in processes:
                 try:
-                    total += process.memory_info().rss
+                    memory = process.memory_full_info()
+                    total += memory.rss
+                    proportional += memory.pss
                     times = process.cpu_times()
                     self.cpu[process.pid] = times.user + times.system
                 except psutil.NoSuchProcess:
                     pass
             self.peak = max(self.peak, total)
+            self.peak_pss = max(self.peak_pss, proportional)
             time.sleep(self.every)
 
-    def stop(self) -> tuple[float, float]:
-        """Peak resident memory (GiB) and CPU seconds used since the start."""
+    def stop(self) -> tuple[float, float, float]:
+        """Peak resident memory, summed RSS and PSS (GiB), and CPU seconds used since ``mark``.
+
+        Summed RSS counts the pages the processes share (libraries, the memory-mapped
+        frames) once per process; PSS splits them among the processes.
+        """
         self.running = False
         self.thread.join()
-        return self.peak / 2**30, sum(self.cpu.values()) - self.cpu_at_start
+        return self.peak / 2**30, self.peak_pss / 2**30, sum(self.cpu.values()) - self.cpu_at_start
 
     def mark(self) -> None:
         """Start counting CPU time from now."""
@@ -84,7 +91,7 @@ def main():
     start = time.perf_counter()
     tables = reproduce(corpus, preset_name=args.preset, conditions=conditions, out=out, n_jobs=args.n_jobs)
     grid_seconds = time.perf_counter() - start
-    peak, cpu_seconds = monitor.stop()
+    peak, peak_pss, cpu_seconds = monitor.stop()
 
     print(f"\ncorpus: {len(corpus)} utterances (SynthEmo scale {args.scale}, seed {args.seed}), "
           f"ready in {corpus_seconds:.0f} s; features in {feature_seconds:.0f} s")
@@ -92,7 +99,8 @@ def main():
           f"n_jobs={args.n_jobs}: {grid_seconds:.0f} s ({grid_seconds / 60:.1f} min)")
     print(f"grid CPU time (this process and its workers): {cpu_seconds:.0f} s = "
           f"{cpu_seconds / 120:.1f} min of wall time on 2 idle cores")
-    print(f"peak resident memory, this process and its workers summed (sampled every 0.5 s): {peak:.2f} GiB")
+    print(f"peak memory of this process and its workers (sampled every 0.5 s): {peak:.2f} GiB summed RSS, "
+          f"{peak_pss:.2f} GiB summed PSS")
     for name, table in tables.items():
         print(f"\n## {name}\n")
         print(report.to_markdown(table, floatfmt=".2f" if name == "table3" else ".1f"))
