@@ -105,7 +105,7 @@ def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError) as error:  # CorpusError included: a message, not a traceback
+    except (ValueError, FileNotFoundError, FloatingPointError) as error:  # CorpusError included: a message, not a traceback
         sys.exit(f"error: {error}")
 
 

@@ -205,6 +205,9 @@ class Trainer:
             start = time.perf_counter()
             train_loss = self.network_epoch()
             valid_loss = self.validation_loss()
+            if not np.isfinite(valid_loss):  # never keep (or report) a diverged network
+                raise FloatingPointError(f"validation loss is {valid_loss} after epoch {epoch} ({phase}); "
+                                         "lower the learning rate (Settings.lr)")
             network_seconds = time.perf_counter() - start
             if learn:
                 self.label_weight_epoch()

@@ -134,3 +134,11 @@ def test_preset_follows_quick_mode(monkeypatch):
     assert train.preset() == train.PRESETS["paper"]
     monkeypatch.delenv("MINISERMETA_QUICK")
     assert train.preset() == train.PRESETS["quick"]
+
+
+def test_a_diverged_network_is_reported(dataset, fold, monkeypatch):
+    train_idx, valid, _ = fold.split(dataset)
+    trainer = Trainer(dataset, CONDITIONS["blstm_att"], train_idx, valid, tiny_settings(), train.set_seed(0))
+    monkeypatch.setattr(trainer, "validation_loss", lambda: float("nan"))
+    with pytest.raises(FloatingPointError, match="validation loss is nan after epoch 1"):
+        trainer.fit(learn=False, phase="train")
