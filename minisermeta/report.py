@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from . import metrics, paper
 from .corpora import Corpus
+from .corpora.base import Problems
+from .corpora.iemocap import parse_evaluation
 
 
 def _titled(emotions) -> list[str]:
@@ -193,16 +197,8 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-# -- added for the book -------------------------------------------------------
-
-
 def all_turns(root) -> pd.DataFrame:
     """Every utterance of a SynthEmo root with its gold code (``exc``, ``fru``, ``xxx`` too) and its truth."""
-    from pathlib import Path
-
-    from .corpora.base import Problems
-    from .corpora.iemocap import parse_evaluation
-
     root = Path(root)
     turns = [turn for path in sorted(root.glob("Session*/dialog/EmoEvaluation/*.txt"))
              for turn in parse_evaluation(path, Problems(strict=True))]
