@@ -3,8 +3,9 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 ARGS ?=
+QUICK ?= 0
 
-.PHONY: reproduce test book clean
+.PHONY: reproduce test book notebooks clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,6 +23,11 @@ test: $(VENV)/.installed
 
 book: $(VENV)/.installed
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# Re-execute the book's notebooks in place. The default, QUICK=0, is the full mode the
+# rendered book shows (paper preset; loads results/book-paper, or runs it: hours on a CPU).
+notebooks: $(VENV)/.installed
+	MINISERMETA_QUICK=$(QUICK) $(PY) -m minisermeta.book notebooks/0*.ipynb
 
 clean:
 	rm -rf _build runs

@@ -20,7 +20,14 @@ def write_atomically(path: Path, write: Callable[[IO], None], binary: bool = Fal
     try:
         with os.fdopen(handle, "wb" if binary else "w") as file:
             write(file)
+        os.chmod(temporary, _mode_of_a_new_file())  # mkstemp makes it 0600; results are meant to be shared
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _mode_of_a_new_file() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -17,7 +17,7 @@ from .cv import load_results, loso_folds, run_grid, write_json
 from .dataset import Dataset
 from .features import extract
 from .train import CONDITIONS, preset
-from .settings import quick_mode
+from .settings import home, quick_mode
 
 
 def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True, n_jobs: int = 1) -> Dataset:
@@ -57,6 +57,20 @@ def _claim(out: Path, run: dict) -> None:
                          "choose another --out (or delete it) to start a new run")
 
 
+def corpus_location(root) -> str:
+    """Where a run's corpus is, as ``run.json`` records it: relative to ``MINISERMETA_HOME`` when inside it.
+
+    Generated corpora live in the home folder, whose path differs between
+    machines; recording it relative lets a committed run directory (the book's)
+    resume on another machine instead of being refused as a different corpus.
+    """
+    root = Path(root).resolve()
+    try:
+        return "$MINISERMETA_HOME/" + root.relative_to(home().resolve()).as_posix()
+    except ValueError:
+        return str(root)
+
+
 def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None, conditions=None, seeds=(0,),
               out="runs/synthemo", n_jobs: int = -1, feature_set: str = "paper32", classes: str = "paper",
               progress: bool = True, **overrides) -> dict:
@@ -75,7 +89,7 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     settings = preset(preset_name, **overrides)
     corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus, classes=classes)
     out = Path(out)
-    _claim(out, dict(corpus=str(corpus.root), classes=corpus.class_set, feature_set=feature_set,
+    _claim(out, dict(corpus=corpus_location(corpus.root), classes=corpus.class_set, feature_set=feature_set,
                      utterances=len(corpus), preset=preset_name, settings=asdict(settings)))
     dataset = prepare(corpus, feature_set, progress, n_jobs)
     run_grid(dataset, out, conditions, loso_folds(dataset.speakers), list(seeds), settings, n_jobs, progress)

@@ -25,9 +25,9 @@ def test_setup_follows_quick_mode(monkeypatch):
     assert quick.run_dir.parts[-2] == "runs" and quick.run_dir.name.startswith("book-quick")
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
     full = book.setup()
-    assert (full.quick, full.scale, full.preset, full.seeds) == (False, 0.25, "paper", (0, 1, 2))
+    assert (full.quick, full.scale, full.preset, full.seeds) == (False, 0.25, "paper", (0,))
     assert full.run_dir.parts[-2:] == ("results", "book-paper")
-    assert "preset paper" in full.describe() and "seeds 0, 1, 2" in full.describe()
+    assert "preset paper" in full.describe() and "training seed 0 (full mode)" in full.describe()
 
 
 def test_repository_root_finds_the_book(tmp_path):

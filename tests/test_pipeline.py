@@ -9,7 +9,7 @@ import pytest
 from minisermeta import report
 from minisermeta.corpora.synthemo import load_synthemo
 from minisermeta.model import ModelConfig
-from minisermeta.pipeline import reproduce
+from minisermeta.pipeline import corpus_location, reproduce
 
 TINY = dict(max_epochs=1, patience=1, model=ModelConfig(fc_units=16, lstm_units=8))
 
@@ -46,6 +46,14 @@ def test_reproduce_writes_every_table_and_resumes(tiny_corpus, tmp_path, monkeyp
         reproduce(tiny_corpus, preset_name="paper", conditions=conditions, out=out, progress=False)
     with pytest.raises(ValueError, match="unknown condition"):
         reproduce(tiny_corpus, conditions=["nope"], out=tmp_path / "other", progress=False)
+
+
+def test_corpus_location_moves_with_the_home_folder(tmp_path, monkeypatch):
+    for machine in ("a", "b"):
+        monkeypatch.setenv("MINISERMETA_HOME", str(tmp_path / machine))
+        assert corpus_location(tmp_path / machine / "synthemo-scale0.25-seed0") == \
+            "$MINISERMETA_HOME/synthemo-scale0.25-seed0"
+    assert corpus_location(tmp_path / "IEMOCAP") == str((tmp_path / "IEMOCAP").resolve())
 
 
 def test_cli_table1_and_features(tiny_corpus):
