@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import cv, paper, pipeline, settings
+from . import cv, paper, pipeline, settings, train
 from .corpora import Corpus
 from .corpora.synthemo import SPEAKERS, load_synthemo
 from .train import CONDITIONS
@@ -118,15 +118,20 @@ def is_complete(book_setup: BookSetup, conditions=None) -> bool:
     return all(path.is_file() for path in expected_jobs(book_setup, conditions))
 
 
-def results(book_setup: BookSetup | None = None, conditions=None, progress: bool = False) -> BookResults:
+def results(book_setup: BookSetup | None = None, conditions=None, progress: bool | None = None) -> BookResults:
     """The grid of Table 2 for the setup: loaded from disk when complete, else run (resuming).
 
-    A second notebook calling this reuses the first one's jobs.
+    A second notebook calling this reuses the first one's jobs. ``progress``
+    (default: when jobs have to run) shows a progress bar over the jobs.
     """
     book_setup = book_setup or setup()
     conditions = list(conditions or CONDITIONS)
     loaded = is_complete(book_setup, conditions)
-    if not loaded:
+    progress = not loaded if progress is None else progress
+    if loaded:
+        pipeline.check_run(book_setup.run_dir, preset=book_setup.preset,
+                           settings=asdict(train.preset(book_setup.preset)))
+    else:
         pipeline.reproduce(corpus(book_setup), preset_name=book_setup.preset, conditions=conditions,
                            seeds=book_setup.seeds, out=book_setup.run_dir, n_jobs=book_setup.n_jobs,
                            progress=progress)

@@ -46,14 +46,32 @@ def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "
 def _claim(out: Path, run: dict) -> None:
     """Record what a run directory holds; refuse to mix jobs of a different setup into it."""
     path = out / "run.json"
-    run = json.loads(json.dumps(run))  # as it reads back from disk (tuples become lists)
     if not path.is_file():
         write_json(path, run)
         return
+    check_run(out, **run)
+
+
+def check_run(out, **run) -> None:
+    """Raise ``ValueError`` unless ``out/run.json`` records the given fields (``preset=…``, ``settings=…``).
+
+    A run loaded from disk (the book's committed one) is checked like this, so
+    a changed preset cannot pass off old results as its own.
+    """
+    out = Path(out)
+    path = out / "run.json"
+    if not path.is_file():
+        raise ValueError(f"{out} holds no run.json; it was not written by minisermeta.reproduce")
     before = json.loads(path.read_text())
-    changed = sorted(key for key in run.keys() | before.keys() if before.get(key) != run.get(key))
+    run = json.loads(json.dumps(run))  # as it reads back from disk (tuples become lists)
+    changed = [key for key in sorted(run) if before.get(key) != run[key]]
     if changed:
-        raise ValueError(f"{out} holds a run with a different {', '.join(changed)}; "
+        detail = ""
+        if "settings" in changed and isinstance(before.get("settings"), dict):
+            fields = sorted(k for k in run["settings"].keys() | before["settings"].keys()
+                            if before["settings"].get(k) != run["settings"].get(k))
+            detail = f" (settings: {', '.join(fields)})"
+        raise ValueError(f"{out} holds a run with a different {', '.join(changed)}{detail}; "
                          "choose another --out (or delete it) to start a new run")
 
 

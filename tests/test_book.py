@@ -1,17 +1,19 @@
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from minisermeta import book, cv, report
+from minisermeta import book, cv, pipeline, report
 from minisermeta.corpora import Corpus
-from minisermeta.train import CONDITIONS
+from minisermeta.train import CONDITIONS, preset
 
 from helpers import tiny_settings, toy_dataset
 
@@ -43,6 +45,7 @@ def _fake_jobs(run_dir, seeds=(0,)):
     settings = tiny_settings(max_epochs=1)
     folds = {f.test: f for f in cv.loso_folds(dataset.speakers)}
     result = run(dataset, "L_w", folds["Ses01F"], settings=settings)
+    cv.write_json(run_dir / "run.json", {"preset": "quick", "settings": asdict(preset("quick"))})
     for condition in CONDITIONS:
         for fold in cv.loso_folds(book.SPEAKERS):
             for seed in seeds:
@@ -60,6 +63,27 @@ def test_results_load_a_complete_run_without_the_corpus(tmp_path, monkeypatch):
     assert loaded.loaded and len(loaded.jobs) == len(CONDITIONS) * 10
     assert {"table2", "table2_beside_paper", "table3", "fig3_label_moves", "label_fixes"} <= set(loaded.tables)
     assert (setup.run_dir / "table2.csv").is_file()
+
+
+def test_results_refuse_a_run_of_another_preset(tmp_path):
+    setup = book.BookSetup(True, 0.05, 0, "quick", (0,), tmp_path / "run")
+    _fake_jobs(setup.run_dir)
+    run = json.loads((setup.run_dir / "run.json").read_text())
+    run["settings"]["lr"] *= 10
+    cv.write_json(setup.run_dir / "run.json", run)
+    with pytest.raises(ValueError, match=r"different settings \(settings: lr\)"):
+        book.results(setup)
+
+
+def test_the_committed_book_run_matches_the_paper_preset(monkeypatch):
+    """results/book-paper is what the rendered book shows: it must be a run of today's paper preset."""
+    monkeypatch.setenv("MINISERMETA_QUICK", "0")
+    full = book.setup()
+    if not (full.run_dir / "run.json").is_file():
+        pytest.skip("no committed paper-preset run")
+    pipeline.check_run(full.run_dir, preset="paper", settings=asdict(preset("paper")), classes="paper",
+                       feature_set="paper32", corpus=f"$MINISERMETA_HOME/synthemo-scale{full.scale}-seed{full.corpus_seed}")
+    assert all(job["condition"] in CONDITIONS and job["seed"] in full.seeds for job in cv.load_results(full.run_dir))
 
 
 def test_worked_example_is_fixed_and_consistent():
