@@ -32,6 +32,10 @@ def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "
     if has_truth:
         tables["table2_vs_truth"] = report.table2(results, against="truth")
     conditions = {r["condition"] for r in results}
+    if "blstm_att" in conditions and len(conditions) > 1:
+        tables["table2_paired"] = report.paired_differences(results)
+        if has_truth:
+            tables["table2_paired_vs_truth"] = report.paired_differences(results, against="truth")
     if "L_w" in conditions:
         tables["table3"] = report.table3(results)
         tables["fig3_label_moves"] = report.label_moves(results)

@@ -117,22 +117,52 @@ def table2_beside_paper(results: list[dict]) -> pd.DataFrame:
     return table
 
 
+def _per_fold(group: list[dict], against: str) -> dict[str, np.ndarray]:
+    """WA and UA (percent) of each fold's test speaker, the fold's seeds pooled."""
+    pooled: dict[str, tuple[list, list]] = {}
+    for r in group:
+        true, pred = pooled.setdefault(r["fold"], ([], []))
+        true += r["test"][against]
+        pred += r["test"]["pred"]
+    return {fold: np.array(_score_row(t, p, len(paper.EMOTIONS))[-2:]) for fold, (t, p) in pooled.items()}
+
+
 def fold_spread(results: list[dict], against: str = "gold") -> pd.DataFrame:
     """WA and UA (percent) as mean ± std over folds (each fold's seeds pooled)."""
     rows = {}
     for condition, group in _by_condition(results).items():
-        per_fold = {}
-        for r in group:
-            true, pred = per_fold.setdefault(r["fold"], ([], []))
-            true += r["test"][against]
-            pred += r["test"]["pred"]
-        wa_ua = np.array([_score_row(t, p, len(paper.EMOTIONS))[-2:] for t, p in per_fold.values()])
+        wa_ua = np.array(list(_per_fold(group, against).values()))
         rows[paper.METHOD_NAMES.get(condition, condition)] = {
             "WA mean": wa_ua[:, 0].mean(), "WA std": wa_ua[:, 0].std(),
-            "UA mean": wa_ua[:, 1].mean(), "UA std": wa_ua[:, 1].std(), "folds": len(per_fold),
+            "UA mean": wa_ua[:, 1].mean(), "UA std": wa_ua[:, 1].std(), "folds": len(wa_ua),
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
     return table.loc[[paper.METHOD_NAMES.get(c, c) for c in _ordered(_by_condition(results))]]
+
+
+def paired_differences(results: list[dict], baseline: str = "blstm_att", against: str = "gold") -> pd.DataFrame:
+    """Each condition minus the baseline, fold by fold: mean WA/UA difference, its standard error, folds won.
+
+    Conditions are compared on the same test speakers, so the fold-to-fold
+    spread of difficulty cancels; a mean difference within about two standard
+    errors of zero is not one the 10 folds can tell from noise.
+    """
+    grouped = _by_condition(results)
+    if baseline not in grouped:
+        raise ValueError(f"no results of the baseline {baseline!r}; run it first")
+    base = _per_fold(grouped[baseline], against)
+    rows = {}
+    for condition in _ordered(grouped):
+        if condition == baseline:
+            continue
+        scores = _per_fold(grouped[condition], against)
+        folds = sorted(scores.keys() & base.keys())
+        diff = np.array([scores[f] - base[f] for f in folds])
+        se = diff.std(axis=0, ddof=1) / np.sqrt(len(folds)) if len(folds) > 1 else np.full(2, np.nan)
+        rows[paper.METHOD_NAMES.get(condition, condition)] = {
+            "WA diff": diff[:, 0].mean(), "WA s.e.": se[0], "UA diff": diff[:, 1].mean(), "UA s.e.": se[1],
+            "folds better (UA)": int((diff[:, 1] > 0).sum()), "folds": len(folds)}
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def _train_entries(results: list[dict], condition: str) -> list[dict]:

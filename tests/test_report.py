@@ -65,6 +65,20 @@ def test_table2_pools_folds(results):
     assert "N/A" in report.to_markdown(beside)
 
 
+def test_paired_differences_compare_fold_by_fold(results):
+    onehot = np.eye(4).tolist()
+    more = results + [_result("blstm_att", "Ses01M", [3, 3], [3, 3], [3], [onehot[3]], [1.0], [1.0])]
+    paired = report.paired_differences(more)
+    row = paired.loc["BLSTM + ATT + L + w"]
+    # WA per fold, L_w - baseline: Ses01F 75 - 25 = 50, Ses01M 50 - 100 = -50
+    assert row["WA diff"] == pytest.approx(0) and row["folds"] == 2
+    assert row["WA s.e."] == pytest.approx(np.std([50, -50], ddof=1) / np.sqrt(2))
+    assert row["folds better (UA)"] == 1
+    assert list(paired.index) == ["BLSTM + ATT + L + w"]
+    with pytest.raises(ValueError, match="baseline"):
+        report.paired_differences([r for r in more if r["condition"] != "blstm_att"])
+
+
 def test_table3_and_label_moves(results):
     t3 = report.table3(results)
     # gold of L_w training utterances: [0, 0, 1, 2, 3, 3]
