@@ -28,7 +28,7 @@ def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True,
 def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "report.pd.DataFrame"]:
     """Tables 2-3 and the data of Fig. 3 as CSV and Markdown under ``out``; returns them."""
     tables = {"table2": report.table2(results), "table2_beside_paper": report.table2_beside_paper(results),
-              "table2_fold_spread": report.fold_spread(results)}
+              "table2_fold_spread": report.fold_spread(results), "epochs_kept": report.kept_epochs(results)}
     if has_truth:
         tables["table2_vs_truth"] = report.table2(results, against="truth")
     conditions = {r["condition"] for r in results}

@@ -165,6 +165,26 @@ def paired_differences(results: list[dict], baseline: str = "blstm_att", against
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def kept_epochs(results: list[dict]) -> pd.DataFrame:
+    """Per condition, the epoch whose network early stopping kept (lowest validation loss of the last phase).
+
+    For conditions that learn l or w, it is also how many l/w epochs shaped the
+    kept l and w. Median, min and max over jobs, and the epochs run in all.
+    """
+    rows = {}
+    for condition, group in _by_condition(results).items():
+        kept, ran = [], []
+        for r in group:
+            last = [e for e in r["epochs"] if e["phase"] == r["epochs"][-1]["phase"]]
+            kept.append(last[int(np.argmin([e["valid_loss"] for e in last]))]["epoch"])
+            ran.append(len(r["epochs"]))
+        rows[paper.METHOD_NAMES.get(condition, condition)] = {
+            "kept epoch (median)": float(np.median(kept)), "min": min(kept), "max": max(kept),
+            "epochs run (median)": float(np.median(ran))}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    return table.loc[[paper.METHOD_NAMES.get(c, c) for c in _ordered(_by_condition(results))]]
+
+
 def _train_entries(results: list[dict], condition: str) -> list[dict]:
     group = _by_condition(results).get(condition)
     if not group:

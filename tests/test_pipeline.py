@@ -29,7 +29,7 @@ def test_reproduce_writes_every_table_and_resumes(tiny_corpus, tmp_path, monkeyp
     tables = reproduce(tiny_corpus, preset_name="quick", conditions=conditions, out=out, n_jobs=1,
                        progress=False, **TINY)
     assert set(tables) == {"table2", "table2_beside_paper", "table2_fold_spread", "table2_vs_truth", "table3",
-                           "fig3_label_moves", "label_fixes", "table2_paired", "table2_paired_vs_truth"}
+                           "fig3_label_moves", "label_fixes", "table2_paired", "table2_paired_vs_truth", "epochs_kept"}
     assert len(list(out.glob("jobs/*/*.json"))) == 3 * 10
     assert list(tables["table2"].index) == ["BLSTM + ATT", "BLSTM + ATT + L", "BLSTM + ATT + L + w"]
     assert (out / "table3.md").read_text().startswith("|")

@@ -79,6 +79,21 @@ def test_paired_differences_compare_fold_by_fold(results):
         report.paired_differences([r for r in more if r["condition"] != "blstm_att"])
 
 
+def test_kept_epochs_reads_the_last_phase():
+    def job(condition, phases):
+        return dict(condition=condition, epochs=[dict(phase=phase, epoch=i + 1, valid_loss=loss)
+                                                 for phase, losses in phases for i, loss in enumerate(losses)])
+
+    jobs = [job("L_w_pretrained", [("pretrain", [0.9, 0.5, 0.6]), ("train", [0.8, 0.7, 0.75, 0.9])]),
+            job("L_w_pretrained", [("pretrain", [0.9]), ("train", [0.4, 0.7])]),
+            job("blstm_att", [("train", [1.0, 0.9, 0.95])])]
+    table = report.kept_epochs(jobs)
+    assert list(table.index) == ["BLSTM + ATT", "BLSTM + ATT + L + w pretrained"]
+    row = table.loc["BLSTM + ATT + L + w pretrained"]
+    assert (row["kept epoch (median)"], row["min"], row["max"], row["epochs run (median)"]) == (1.5, 1, 2, 5)
+    assert table.loc["BLSTM + ATT", "kept epoch (median)"] == 2
+
+
 def test_table3_and_label_moves(results):
     t3 = report.table3(results)
     # gold of L_w training utterances: [0, 0, 1, 2, 3, 3]
