@@ -86,6 +86,21 @@ def test_the_committed_book_run_matches_the_paper_preset(monkeypatch):
     assert all(job["condition"] in CONDITIONS and job["seed"] in full.seeds for job in cv.load_results(full.run_dir))
 
 
+def test_every_notebook_fetches_the_repository_on_colab_and_reads_its_setup_from_the_library():
+    import nbformat
+    import yaml
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        first = cells[0].source
+        # the clone brings results/book-paper along, so the full mode loads it instead of retraining
+        assert f"git clone -q --depth 1 {url} " in first and "%cd /content/minisermeta/notebooks" in first, path
+        assert "remove-input" in cells[0].metadata.get("tags", []), path
+        code = "\n".join(c.source for c in cells if c.cell_type == "code")
+        assert "book.setup()" in code or path.name == "05_labels_weights.ipynb", path
+
+
 def test_worked_example_is_fixed_and_consistent():
     example = book.worked_example()
     np.testing.assert_allclose(example["w0"], [0.5, 0.5, 1.5, 1.5, 1.5, 0.5])
