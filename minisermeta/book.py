@@ -78,8 +78,8 @@ def setup(quick: bool | None = None) -> BookSetup:
     root = repository_root()
     n_jobs = min(2, os.cpu_count() or 1)
     if quick:
-        # A run directory records its corpus's location (pipeline.reproduce refuses to mix
-        # corpora), so a non-default MINISERMETA_HOME (the test suite's) gets its own.
+        # A non-default MINISERMETA_HOME (the test suite's) gets its own run directory, so the
+        # notebooks under test run their grid instead of loading the one a reader left behind.
         default_home = Path.home() / ".cache" / "minisermeta"
         name = "book-quick" if settings.home().resolve() == default_home.resolve() else \
             "book-quick-" + hashlib.blake2b(str(settings.home().resolve()).encode(), digest_size=4).hexdigest()
