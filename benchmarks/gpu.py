@@ -21,6 +21,7 @@ from minisermeta import report
 from minisermeta.corpora.synthemo import load_synthemo
 from minisermeta.model import ModelConfig
 from minisermeta.pipeline import prepare, reproduce
+from minisermeta.train import CONDITIONS
 
 
 def main():
@@ -30,6 +31,8 @@ def main():
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--tiny", action="store_true", help="CPU smoke run: scale 0.02, 1 epoch, narrow network")
     parser.add_argument("--no-amp", action="store_true", help="train in float32 on CUDA")
+    parser.add_argument("--conditions", nargs="+", choices=list(CONDITIONS), default=None,
+                        help="a subset of the conditions (default: all)")
     args = parser.parse_args()
     overrides = dict(amp=not args.no_amp)
     if args.tiny:
@@ -39,12 +42,13 @@ def main():
 
     start = time.perf_counter()
     corpus = load_synthemo(scale=args.scale)
-    prepare(corpus)
+    prepare(corpus, n_jobs=-1)
     print(f"corpus and features: {len(corpus)} utterances in {time.perf_counter() - start:.0f} s")
 
     out = args.out or Path(tempfile.mkdtemp(prefix="gpu-grid-"))
     start = time.perf_counter()
-    tables = reproduce(corpus, preset_name="paper", out=out, n_jobs=args.n_jobs, **overrides)
+    tables = reproduce(corpus, preset_name="paper", conditions=args.conditions, out=out,
+                       n_jobs=args.n_jobs, **overrides)
     seconds = time.perf_counter() - start
 
     results = [json.loads(p.read_text()) for p in out.glob("jobs/*/*.json")]
