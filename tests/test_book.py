@@ -79,11 +79,23 @@ def test_the_committed_book_run_matches_the_paper_preset(monkeypatch):
     """results/book-paper is what the rendered book shows: it must be a run of today's paper preset."""
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
     full = book.setup()
-    if not (full.run_dir / "run.json").is_file():
-        pytest.skip("no committed paper-preset run")
+    assert book.is_complete(full), "results/book-paper lacks jobs of the full mode's grid"
     pipeline.check_run(full.run_dir, preset="paper", settings=asdict(preset("paper")), classes="paper",
                        feature_set="paper32", corpus=f"$MINISERMETA_HOME/synthemo-scale{full.scale}-seed{full.corpus_seed}")
     assert all(job["condition"] in CONDITIONS and job["seed"] in full.seeds for job in cv.load_results(full.run_dir))
+
+
+def test_the_saved_notebooks_show_the_full_mode(monkeypatch):
+    """The book renders the outputs saved in the notebooks: each chapter's setup line must be the full mode's."""
+    import nbformat
+
+    monkeypatch.setenv("MINISERMETA_QUICK", "0")
+    full = book.setup().describe()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        printed = [o.get("text", "") for c in cells if "print(setup.describe()" in c.source for o in c.outputs]
+        if any("setup.describe()" in c.source for c in cells):
+            assert any(full in text for text in printed), f"{path.name} was last executed in another mode"
 
 
 def test_every_notebook_fetches_the_repository_on_colab_and_reads_its_setup_from_the_library():
