@@ -15,10 +15,10 @@ quick      SynthEmo, scale 0.05, seed 0 quick    0         ``runs/book-quick``
 full       SynthEmo, scale 0.25, seed 0 paper    0         ``results/book-paper``
 ========== ============================ ======== ========= =======================
 
-The full mode trains one seed: its grid is 80 paper-preset jobs, about four
-hours on two CPU cores, and a committed run (``results/book-paper``) is what
-the rendered book shows once complete. More seeds are ``dataclasses.replace(setup(),
-seeds=(0, 1, 2))`` away; the extra jobs add to the same run directory.
+The full mode trains one seed: its grid is 80 paper-preset jobs, about 8.8
+job-hours (4.4 h on two CPU cores), and the committed run
+(``results/book-paper``) is what the rendered book shows. More seeds are
+``dataclasses.replace(setup(), seeds=(0, 1, 2))`` away; the extra jobs add to the same run directory.
 
 The grid of Table 2 is expensive in the full mode, so
 :func:`results` loads a finished run from disk when one is there and runs (or

@@ -165,6 +165,12 @@ def paired_differences(results: list[dict], baseline: str = "blstm_att", against
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def clear_of_noise(paired: pd.DataFrame, measure: str = "UA") -> pd.Series:
+    """The mean differences of ``paired_differences`` in ``measure`` (WA or UA) beyond two standard errors."""
+    diff, se = paired[f"{measure} diff"], paired[f"{measure} s.e."]
+    return diff[diff.abs() > 2 * se]
+
+
 def kept_epochs(results: list[dict]) -> pd.DataFrame:
     """Per condition, the epoch whose network early stopping kept (lowest validation loss of the last phase).
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from minisermeta import metrics, report
@@ -77,6 +78,11 @@ def test_paired_differences_compare_fold_by_fold(results):
     assert list(paired.index) == ["BLSTM + ATT + L + w"]
     with pytest.raises(ValueError, match="baseline"):
         report.paired_differences([r for r in more if r["condition"] != "blstm_att"])
+
+
+def test_clear_of_noise_keeps_differences_beyond_two_standard_errors():
+    paired = pd.DataFrame({"UA diff": [3.0, -5.0, 1.0], "UA s.e.": [1.0, 2.0, 1.0]}, index=["a", "b", "c"])
+    assert report.clear_of_noise(paired).to_dict() == {"a": 3.0, "b": -5.0}
 
 
 def test_kept_epochs_reads_the_last_phase():
