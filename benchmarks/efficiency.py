@@ -18,9 +18,11 @@ import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from minisermeta.cv import Fold
 from minisermeta.dataset import length_batches
-from minisermeta.train import CONDITIONS, Trainer, preset, set_seed
+from minisermeta.folds import Fold
+from minisermeta.methods import CONDITIONS
+from minisermeta.settings import preset
+from minisermeta.train import Trainer, set_seed
 
 from training_speed import synthetic_dataset
 

@@ -21,7 +21,7 @@ from minisermeta import report
 from minisermeta.corpora.synthemo import load_synthemo
 from minisermeta.model import ModelConfig
 from minisermeta.pipeline import prepare, reproduce
-from minisermeta.train import CONDITIONS
+from minisermeta.methods import CONDITIONS
 
 
 def main():

@@ -17,16 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minisermeta import paper
-from minisermeta.cv import load_results
-from minisermeta.train import CONDITIONS
+from minisermeta.grid import load_jobs
+from minisermeta.methods import CONDITIONS
 
 
 def epoch_size(result: dict) -> int:
     """Utterances in one network epoch of the job: its training set, or the resampled one."""
     counts = np.bincount(result["train"]["gold"])
     counts = counts[counts > 0]
-    sampling = CONDITIONS[result["condition"]].sampling
+    sampling = result.get("method", {}).get("sampling", getattr(CONDITIONS.get(result["condition"]), "sampling", None))
     if sampling == "over":
         return len(counts) * counts.max()
     if sampling == "under":
@@ -36,15 +35,14 @@ def epoch_size(result: dict) -> int:
 
 def cost(results: list[dict]) -> pd.DataFrame:
     rows = {}
-    for condition in paper.METHOD_NAMES:
+    order = list(CONDITIONS)
+    for condition in sorted({r["condition"] for r in results}, key=lambda c: order.index(c) if c in order else len(order)):
         jobs = [r for r in results if r["condition"] == condition]
-        if not jobs:
-            continue
         seconds = np.array([r["seconds"] for r in jobs])
         network = sum(e["network_seconds"] for r in jobs for e in r["epochs"])
         lw = sum(e["lw_seconds"] for r in jobs for e in r["epochs"])
         utterance_epochs = sum(epoch_size(r) * len(r["epochs"]) for r in jobs)
-        rows[paper.METHOD_NAMES[condition]] = {
+        rows[CONDITIONS[condition].title if condition in CONDITIONS else condition] = {
             "jobs": len(jobs), "s/job median": np.median(seconds), "s/job max": seconds.max(),
             "epochs/job median": np.median([len(r["epochs"]) for r in jobs]),
             "utt/s (network epochs)": utterance_epochs / network, "l/w share %": 100 * lw / (network + lw),
@@ -57,7 +55,7 @@ def main():
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--expected", type=int, default=80, help="jobs in the whole grid (8 conditions x 10 folds)")
     args = parser.parse_args()
-    results = load_results(args.run_dir)
+    results = load_jobs(args.run_dir)
     if not results:
         raise SystemExit(f"{args.run_dir} holds no job results (jobs/*/*.json)")
     table = cost(results)

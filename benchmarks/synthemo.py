@@ -33,7 +33,7 @@ from sklearn.preprocessing import StandardScaler
 
 from minisermeta import report
 from minisermeta.corpora.base import EMOTIONS
-from minisermeta.corpora.synthemo import generate, load_synthemo
+from minisermeta.corpora.synthemo import all_turns, generate, load_synthemo
 from minisermeta.features import extract
 
 
@@ -70,7 +70,7 @@ def main() -> None:
         print("\ntruth (rows) vs gold (columns), all generated utterances:")
         print(report.truth_vs_gold(root).to_string())
         print("\n" + report.label_noise(root).round(1).to_string())
-        table = report.all_turns(root)
+        table = all_turns(root)
         corpus = load_synthemo(root, scale=args.scale, seed=args.seed)
         counts = pd.DataFrame({"truth": corpus.table["truth"].value_counts(),
                                "gold": corpus.table["gold"].value_counts()}).reindex(list(EMOTIONS))

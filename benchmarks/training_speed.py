@@ -22,10 +22,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from minisermeta.cv import Fold
 from minisermeta.dataset import Dataset, collate
+from minisermeta.folds import Fold
+from minisermeta.methods import CONDITIONS
 from minisermeta.model import BLSTMAttention, ModelConfig
-from minisermeta.train import CONDITIONS, Trainer, preset, set_seed
+from minisermeta.settings import preset
+from minisermeta.train import Trainer, set_seed
 
 
 class Straightforward(nn.Module):
@@ -140,7 +142,7 @@ def main():
         trainer.network_epoch()
         ours_s.append(time.perf_counter() - start)
         start = time.perf_counter()
-        trainer.label_weight_epoch()
+        trainer.method.end_epoch("train")  # the l/w epoch
         lw_s.append(time.perf_counter() - start)
     frames = data.lengths[train].sum()
     print(f"{len(train)} training utterances ({frames} frames), paper model (FC 512, BLSTM 128/direction), "

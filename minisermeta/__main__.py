@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import report
+from .features import FEATURE_SETS
 
 
 def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,11 +53,10 @@ def _names(text: str) -> list[str]:
 
 def cmd_reproduce(args) -> None:
     from .pipeline import reproduce
-
-    from .settings import quick_mode
+    from .settings import preset_name
 
     corpus = "synthemo" if args.corpus == "synthemo" else _load(args)
-    preset = args.preset or ("quick" if quick_mode() else "paper")
+    preset = preset_name(args.preset)
     out = args.out or Path("runs") / f"{Path(str(args.corpus)).name}-{preset}"
     tables = reproduce(corpus, preset_name=preset, conditions=args.conditions, seeds=args.seeds, out=out,
                        n_jobs=args.n_jobs, feature_set=args.feature_set, classes=args.classes)
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("features", help="extract (and cache) frame features of a corpus")
     _corpus_arguments(p)
-    p.add_argument("--feature-set", choices=("paper32", "egemaps", "is09"), default="paper32")
+    p.add_argument("--feature-set", choices=FEATURE_SETS, default="paper32")
     p.set_defaults(run=cmd_features)
 
     p = commands.add_parser("reproduce", help="run the leave-one-speaker-out grid of Table 2 and write Tables 2-3")
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=lambda t: [int(s) for s in _names(t)], default=[0], help="comma-separated")
     p.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<corpus>-<preset>)")
     p.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
-    p.add_argument("--feature-set", choices=("paper32", "egemaps", "is09"), default="paper32")
+    p.add_argument("--feature-set", choices=FEATURE_SETS, default="paper32")
     p.set_defaults(run=cmd_reproduce)
     return parser
 

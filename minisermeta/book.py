@@ -6,7 +6,7 @@ Every notebook of the book starts with::
     setup = book.setup()          # quick under CI / MINISERMETA_QUICK=1, full otherwise
 
 and reads its corpus and results through this module, so the choice between
-the quick and the full setup is made in one place (``settings.quick_mode``):
+the quick and the full setup is made in one place (``environment.quick_mode``):
 
 ========== ============================ ======== ========= =======================
 mode       corpus                       preset   seeds     run directory
@@ -37,10 +37,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import cv, paper, pipeline, settings, train
+from . import environment, grid, paper, pipeline, settings
 from .corpora import Corpus
 from .corpora.synthemo import SPEAKERS, load_synthemo
-from .train import CONDITIONS
+from .folds import loso_folds
+from .methods import CONDITIONS, PAPER_CONDITIONS
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class BookSetup:
     quick: bool  # quick mode (CI, MINISERMETA_QUICK=1) or the full setup
     scale: float  # SynthEmo scale: 1 is IEMOCAP-sized (about 4,490 utterances)
     corpus_seed: int  # SynthEmo's seed
-    preset: str  # training preset, a key of train.PRESETS
+    preset: str  # training preset, a key of settings.PRESETS
     seeds: tuple[int, ...]  # training seeds of every (condition, fold) job
     run_dir: Path  # where the grid's job results and tables are written
     n_jobs: int = 2  # grid jobs at once
@@ -73,16 +74,16 @@ def repository_root(start: Path | None = None) -> Path:
 
 
 def setup(quick: bool | None = None) -> BookSetup:
-    """The book's setup for the quick mode (default: ``settings.quick_mode()``) or the full one."""
-    quick = settings.quick_mode() if quick is None else quick
+    """The book's setup for the quick mode (default: ``environment.quick_mode()``) or the full one."""
+    quick = environment.quick_mode() if quick is None else quick
     root = repository_root()
     n_jobs = min(2, os.cpu_count() or 1)
     if quick:
         # A non-default MINISERMETA_HOME (the test suite's) gets its own run directory, so the
         # notebooks under test run their grid instead of loading the one a reader left behind.
         default_home = Path.home() / ".cache" / "minisermeta"
-        name = "book-quick" if settings.home().resolve() == default_home.resolve() else \
-            "book-quick-" + hashlib.blake2b(str(settings.home().resolve()).encode(), digest_size=4).hexdigest()
+        name = "book-quick" if environment.home().resolve() == default_home.resolve() else \
+            "book-quick-" + hashlib.blake2b(str(environment.home().resolve()).encode(), digest_size=4).hexdigest()
         return BookSetup(True, 0.05, 0, "quick", (0,), root / "runs" / name, n_jobs)
     return BookSetup(False, 0.25, 0, "paper", (0,), root / "results" / "book-paper", n_jobs)
 
@@ -108,9 +109,9 @@ class BookResults:
 
 def expected_jobs(book_setup: BookSetup, conditions=None) -> list[Path]:
     """The job files a complete run of the setup holds (10 SynthEmo speakers = 10 folds)."""
-    folds = cv.loso_folds(SPEAKERS)
-    return [cv.job_path(book_setup.run_dir, c, f, s)
-            for c in (conditions or CONDITIONS) for f in folds for s in book_setup.seeds]
+    folds = loso_folds(SPEAKERS)
+    return [grid.job_path(book_setup.run_dir, c, f, s)
+            for c in (conditions or PAPER_CONDITIONS) for f in folds for s in book_setup.seeds]
 
 
 def is_complete(book_setup: BookSetup, conditions=None) -> bool:
@@ -125,17 +126,17 @@ def results(book_setup: BookSetup | None = None, conditions=None, progress: bool
     (default: when jobs have to run) shows a progress bar over the jobs.
     """
     book_setup = book_setup or setup()
-    conditions = list(conditions or CONDITIONS)
+    conditions = list(conditions or PAPER_CONDITIONS)
     loaded = is_complete(book_setup, conditions)
     progress = not loaded if progress is None else progress
     if loaded:
         pipeline.check_run(book_setup.run_dir, preset=book_setup.preset,
-                           settings=asdict(train.preset(book_setup.preset)))
+                           settings=asdict(settings.preset(book_setup.preset)))
     else:
         pipeline.reproduce(corpus(book_setup), preset_name=book_setup.preset, conditions=conditions,
                            seeds=book_setup.seeds, out=book_setup.run_dir, n_jobs=book_setup.n_jobs,
                            progress=progress)
-    jobs = [r for r in cv.load_results(book_setup.run_dir)
+    jobs = [r for r in grid.load_jobs(book_setup.run_dir)
             if r["condition"] in conditions and r["seed"] in book_setup.seeds]
     has_truth = all(r["test"]["truth"] is not None and r["test"]["truth"][:1] != [None] for r in jobs)
     tables = pipeline.write_tables(jobs, book_setup.run_dir, has_truth)
@@ -233,13 +234,14 @@ def table3_initial_on_paper_counts() -> pd.DataFrame:
 def reannotate(corpus: Corpus, noise: float = 1.0, seed: int = 0) -> Corpus:
     """SynthEmo's annotators again, with ``noise`` times their default chance of mishearing.
 
-    ``noise=1`` draws new votes as SynthEmo does (``corpora.synthemo.annotate``),
-    ``0`` gives perfect annotators (gold = truth), ``2`` twice the misses. The
+    ``noise=1`` draws new votes as SynthEmo does (``corpora.synthemo.annotate``,
+    with its ``draw='miss'`` stream, so results stay as they were), ``0``
+    gives perfect annotators (gold = truth), ``2`` twice the misses. The
     audio, truth and clarity stay; utterances whose new gold falls outside the
     four classes are dropped, as the reader drops them.
     """
     from .corpora.base import CLASS_SETS, canonical_label
-    from .corpora.synthemo import ANNOTATORS, HEAR_TRUTH, SHARED_MISTAKE, _confusion, gold_code
+    from .corpora.synthemo import annotate, gold_code
 
     if not corpus.has_truth:
         raise ValueError("reannotate needs a simulated corpus (truth and clarity columns)")
@@ -247,17 +249,7 @@ def reannotate(corpus: Corpus, noise: float = 1.0, seed: int = 0) -> Corpus:
     class_map = CLASS_SETS[corpus.class_set]
     votes_column, gold_column = [], []
     for truth, clarity in zip(corpus.table["truth"], corpus.table["clarity"]):
-        labels, weights = _confusion(truth, clarity)
-        likely = labels[rng.choice(len(labels), p=weights)]
-        miss = min(1.0, noise * (1 - (HEAR_TRUTH[0] + (HEAR_TRUTH[1] - HEAR_TRUTH[0]) * clarity)))
-        votes = []
-        for _ in range(ANNOTATORS):
-            if rng.random() >= miss:
-                votes.append(truth)
-            elif rng.random() < SHARED_MISTAKE:
-                votes.append(likely)
-            else:
-                votes.append(labels[rng.choice(len(labels), p=weights)])
+        votes = annotate(truth, clarity, rng, noise, draw="miss")
         votes_column.append(tuple(votes))
         gold_column.append(class_map.get(canonical_label(gold_code(votes)) or "", None))
     table = corpus.table.assign(votes=votes_column, gold=gold_column)
@@ -265,11 +257,12 @@ def reannotate(corpus: Corpus, noise: float = 1.0, seed: int = 0) -> Corpus:
 
 
 def experiment(corpus: Corpus, features: list[np.ndarray], condition: str = "L_w", noise: float = 1.0,
-               label_scale: float = 1.0, fold: int = 0, seed: int = 0, preset_name: str = "quick",
+               label_scale: float = 1.0, fold_index: int = 0, seed: int = 0, preset_name: str = "quick",
                **overrides) -> dict:
     """One job of the explorer: reannotate with ``noise``, train ``condition`` on one fold, score it.
 
-    ``features`` are the corpus's features in table order (``features.extract``).
+    ``features`` are the corpus's features in table order (``features.extract``);
+    ``fold_index`` picks the fold among ``loso_folds`` (wrapping around).
     Returns ``scores`` (WA/UA of the test speaker against gold and truth, and
     the share of wrong gold labels), ``fixes`` (``report.label_fixes`` on the
     training utterances; empty for conditions that do not learn labels) and
@@ -277,24 +270,23 @@ def experiment(corpus: Corpus, features: list[np.ndarray], condition: str = "L_w
     """
     from . import metrics, report
     from .dataset import Dataset
-    from .train import preset, run
+    from .train import train_job
 
     position = {u: i for i, u in enumerate(corpus.table["utterance"])}
     noisy = reannotate(corpus, noise, seed)
     dataset = Dataset.from_corpus(noisy, [features[position[u]] for u in noisy.table["utterance"]])
-    folds = cv.loso_folds(dataset.speakers)
-    settings = preset(preset_name, label_scale=label_scale, **overrides)
-    result = run(dataset, condition, folds[fold % len(folds)], seed=seed, settings=settings)
+    folds = loso_folds(dataset.speakers)
+    job_settings = settings.preset(preset_name, label_scale=label_scale, **overrides)
+    result = train_job(dataset, condition, folds[fold_index % len(folds)], seed=seed, settings=job_settings)
     test = result["test"]
     row = {"test speaker": result["fold"], "utterances": len(noisy),
            "% gold wrong": 100 * float(np.mean(noisy.table["gold"] != noisy.table["truth"]))}
     for against in ("gold", "truth"):
         s = metrics.scores(np.array(test[against]), np.array(test["pred"]), len(paper.EMOTIONS))
         row[f"WA vs {against}"], row[f"UA vs {against}"] = 100 * s["wa"], 100 * s["ua"]
-    fixes = report.label_fixes([result], conditions=(condition,)) if CONDITIONS[condition].learn_labels \
-        else pd.DataFrame()
-    return dict(scores=pd.DataFrame([row], index=[paper.METHOD_NAMES.get(condition, condition)]), fixes=fixes,
-                result=result)
+    fixes = report.label_fixes([result], conditions=(condition,)) \
+        if getattr(CONDITIONS[condition], "learn_labels", False) else pd.DataFrame()
+    return dict(scores=pd.DataFrame([row], index=[CONDITIONS[condition].title]), fixes=fixes, result=result)
 
 
 # -- features (chapter "Features") --------------------------------------------
@@ -344,7 +336,7 @@ def parameter_counts(config=None) -> pd.DataFrame:
     return table
 
 
-def attention_demo(corpus: Corpus, book_setup: BookSetup | None = None, fold: int = 0, seed: int = 0,
+def attention_demo(corpus: Corpus, book_setup: BookSetup | None = None, fold_index: int = 0, seed: int = 0,
                    **overrides) -> dict:
     """Train BLSTM + ATT on one fold (early stopping) and return its attention over test utterances.
 
@@ -355,19 +347,17 @@ def attention_demo(corpus: Corpus, book_setup: BookSetup | None = None, fold: in
     import torch
 
     from .dataset import collate
-    from .features import Normaliser, feature_names
+    from .features import feature_names
     from .pipeline import prepare
-    from .train import Trainer, preset, set_seed
+    from .train import Trainer, prepare_fold, set_seed
 
     book_setup = book_setup or setup()
     dataset = prepare(corpus, progress=False)
-    chosen = cv.loso_folds(dataset.speakers)[fold]
-    train, valid, test = chosen.split(dataset)
-    normaliser = Normaliser.fit(dataset.features(train))
-    data = dataset.with_frames(normaliser.transform([dataset.frames])[0])
-    rng = set_seed(seed)
-    trainer = Trainer(data, CONDITIONS["blstm_att"], train, valid, preset(book_setup.preset, **overrides), rng)
-    trainer.fit(learn=False, phase="train")
+    chosen = loso_folds(dataset.speakers)[fold_index]
+    data, train, valid, test = prepare_fold(dataset, chosen)
+    trainer = Trainer(data, CONDITIONS["blstm_att"], train, valid, settings.preset(book_setup.preset, **overrides),
+                      set_seed(seed))
+    trainer.fit()
     trainer.model.eval()
     names = feature_names("paper32")
     alphas, predictions = [], []

@@ -58,10 +58,6 @@ class Dataset:
         """The frame arrays of the given utterances (views, no copy)."""
         return [self.frames[self.offsets[i]:self.offsets[i + 1]] for i in indices]
 
-    def frame_rows(self, indices) -> np.ndarray:
-        """All frames of the given utterances, stacked."""
-        return np.concatenate(self.features(indices))
-
     def with_frames(self, frames: np.ndarray) -> "Dataset":
         """The same utterances with transformed frames (e.g. normalised)."""
         if frames.shape[0] != self.frames.shape[0]:

@@ -25,15 +25,18 @@ openSMILE's own ``IS09_emotion`` set is the obvious candidate and is also
 ``egemaps`` (the 25 eGeMAPSv02 LLDs) and ``is09`` (IS09_emotion's 16 LLDs and
 their 16 deltas) are offered for comparison.
 
-Features are cached under ``settings.home() / "features"``, keyed by the audio
+Features are cached under ``environment.home() / "features"``, keyed by the audio
 file's *content* and by the feature configuration, so renaming or moving a
-corpus costs nothing and editing the config invalidates the cache.
+corpus costs nothing and editing the config invalidates the cache. A cache entry
+is checked as a fresh extraction is (float32, the set's columns, at least one
+frame, all finite); a bad one is extracted again, with a warning.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import time
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,12 +48,12 @@ import soundfile as sf
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from . import settings
+from . import environment
 from .atomic import write_atomically
 from .corpora.base import Corpus, CorpusError
+from .corpora.iemocap import SAMPLE_RATE
 
 FEATURE_SETS = ("paper32", "egemaps", "is09")
-SAMPLE_RATE = 16_000
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 # (feature_set argument of opensmile.Smile, the feature levels to stack side by side)
@@ -111,6 +114,30 @@ def audio_key(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+@lru_cache(maxsize=None)
+def _width(feature_set: str) -> int:
+    return len(feature_names(feature_set))
+
+
+def _problem(features, feature_set: str) -> str | None:
+    """What is wrong with a feature array of ``feature_set`` (as a predicate), or None.
+
+    The one check of both fresh and cached features: a float32 ``(frames, dims)``
+    array with the set's ``dims``, at least one frame, every value finite.
+    """
+    if not isinstance(features, np.ndarray):
+        return "are not an array"
+    if features.dtype != np.float32:
+        return f"are {features.dtype}, not float32"
+    if features.ndim != 2 or features.shape[1] != _width(feature_set):
+        return f"have the shape {features.shape}, not (frames, {_width(feature_set)})"
+    if features.shape[0] == 0:
+        return "have no frame"
+    if not np.isfinite(features).all():
+        return "hold NaN or infinite values"
+    return None
+
+
 def _read_bytes(path) -> bytes:
     try:
         return Path(path).read_bytes()
@@ -125,6 +152,8 @@ def _features_of_bytes(data: bytes, path, feature_set: str) -> np.ndarray:
         raise CorpusError(path, f"cannot read audio: {error}") from None
     if signal.size == 0:
         raise CorpusError(path, "audio file holds no samples")
+    if not np.isfinite(signal).all():
+        raise CorpusError(path, "audio holds NaN or infinite samples: the recording is damaged")
     # openSMILE scales by 32768 into int16: a full-scale +1.0 would wrap to -32768
     signal = np.clip(signal.T, -1.0, 32767 / 32768)
     parts = []
@@ -139,11 +168,10 @@ def _features_of_bytes(data: bytes, path, feature_set: str) -> np.ndarray:
     # IS09's LLD and delta levels can differ by a frame or two at the end
     frames = min(len(part) for part in parts)
     features = np.hstack([part[:frames] for part in parts]).astype(np.float32)
-    if features.size == 0:
-        raise CorpusError(path, f"openSMILE returned no {feature_set} frames")
-    if not np.isfinite(features).all():
+    problem = _problem(features, feature_set)
+    if problem:
         seconds = signal.shape[1] / rate
-        raise CorpusError(path, f"{feature_set} features are NaN/inf ({seconds:.3f} s of audio; too short?)")
+        raise CorpusError(path, f"its {feature_set} features {problem} ({seconds:.3f} s of audio; too short?)")
     return features
 
 
@@ -157,33 +185,72 @@ def extract_file(path, feature_set: str = "paper32") -> np.ndarray:
     return _features_of_bytes(_read_bytes(path), path, feature_set)
 
 
-def _load(entry: Path) -> np.ndarray | None:
+def _load(entry: Path, feature_set: str) -> tuple[np.ndarray | None, str | None]:
+    """A cache entry's features if it holds good ones, else (None, what is wrong; None when it is absent)."""
     try:
-        return np.load(entry)
-    except (OSError, ValueError, EOFError):  # missing, or damaged outside our control
-        return None
+        features = np.load(entry, allow_pickle=False)
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError, EOFError) as error:  # damaged outside our control
+        return None, f"cannot be loaded ({error})"
+    if not isinstance(features, np.ndarray):  # a .npz archive
+        features.close()
+        return None, "are not a .npy array"
+    problem = _problem(features, feature_set)
+    return (None, problem) if problem else (features, None)
 
 
-def _cached_or_extracted(path, feature_set: str, folder: Path) -> np.ndarray:
+def _cached_or_extracted(path, feature_set: str, folder: Path) -> tuple[np.ndarray, str | None]:
+    """The features of ``path``, from the cache or extracted, and a warning when a bad cache entry was replaced."""
     data = _read_bytes(path)
     entry = folder / f"{audio_key(data)}.npy"
-    features = _load(entry)
-    if features is None:
+    features, problem = _load(entry, feature_set)
+    if features is not None:
+        return features, None
+    try:
         features = _features_of_bytes(data, path, feature_set)
-        write_atomically(entry, lambda file: np.save(file, features), binary=True)
-    return features
+    except CorpusError as error:
+        if problem:
+            raise CorpusError(path, f"{error.reason}; and its cached features {entry} {problem}") from None
+        raise
+    write_atomically(entry, lambda file: np.save(file, features), binary=True)
+    if problem:
+        return features, f"{path}: its cached {feature_set} features {entry} {problem}; extracted them again"
+    return features, None
 
 
-def _job(path, feature_set: str, folder: Path) -> np.ndarray | tuple[str, str]:
-    """:func:`_cached_or_extracted`, with a failure returned as (path, reason).
+def _job(path, feature_set: str, folder: Path) -> tuple[np.ndarray | None, str | None, tuple[str, str] | None]:
+    """:func:`_cached_or_extracted` as ``(features, warning, None)``, a failure as ``(None, None, (path, reason))``.
 
-    CorpusError cannot be unpickled (its constructor needs two arguments), so a
-    worker process hands the failure back as plain data instead of raising.
+    CorpusError cannot be unpickled (its constructor needs two arguments), and
+    a warning raised in a worker process never reaches the caller, so both
+    travel back as plain data.
     """
     try:
-        return _cached_or_extracted(path, feature_set, folder)
+        return (*_cached_or_extracted(path, feature_set, folder), None)
     except CorpusError as error:
-        return str(error.path), error.reason
+        return None, None, (str(error.path), error.reason)
+
+
+STALE_TEMPORARY_S = 3600
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Delete the ``tmp*.tmp`` files a killed run left in ``folder``, if an hour old.
+
+    :func:`~minisermeta.atomic.write_atomically` holds its temporary file only
+    while ``np.save`` writes it (milliseconds) and then renames or deletes it,
+    so one not modified for an hour belongs to no live writer; the younger ones
+    may belong to another process extracting into the same cache now, and are
+    left alone.
+    """
+    limit = time.time() - STALE_TEMPORARY_S
+    for stray in folder.glob("tmp*.tmp"):
+        try:
+            if stray.stat().st_mtime < limit:
+                stray.unlink()
+        except OSError:  # removed meanwhile by another run, or not ours to remove
+            pass
 
 
 def extract(
@@ -196,13 +263,16 @@ def extract(
     """Features of every utterance, in the order of ``corpus.table`` (or of the paths).
 
     Each result is cached in ``cache_dir / config_key(feature_set) / <audio hash>.npy``
-    (``cache_dir`` defaults to ``settings.home() / "features"``), so a second call
+    (``cache_dir`` defaults to ``environment.home() / "features"``), so a second call
     only reads files. ``n_jobs > 1`` extracts in that many processes (joblib);
-    one process manages about 85-100x real time.
+    one process manages about 85-100x real time. A cache entry that fails the
+    checks of a fresh extraction is extracted again, with one warning for all
+    of them; ``tmp*.tmp`` files an hour old, left by a killed run, are removed.
     """
     _check(feature_set)
     paths = list(corpus_or_paths.table["path"]) if isinstance(corpus_or_paths, Corpus) else list(corpus_or_paths)
-    folder = Path(cache_dir if cache_dir is not None else settings.home() / "features") / config_key(feature_set)
+    folder = Path(cache_dir if cache_dir is not None else environment.home() / "features") / config_key(feature_set)
+    _remove_stale_temporaries(folder)
     bar = tqdm(total=len(paths), desc=f"{feature_set} features", unit="utt", disable=not progress)
     if n_jobs == 1:
         results = (_job(path, feature_set, folder) for path in paths)
@@ -210,13 +280,18 @@ def extract(
         results = Parallel(n_jobs=n_jobs, return_as="generator")(
             delayed(_job)(path, feature_set, folder) for path in paths
         )
-    features = []
+    features, replaced = [], []
     with bar:
-        for result in results:
-            if isinstance(result, tuple):
-                raise CorpusError(*result)
+        for result, replacement, failure in results:
+            if failure:
+                raise CorpusError(*failure)
             features.append(result)
+            if replacement:
+                replaced.append(replacement)
             bar.update()
+    if replaced:
+        more = f" (and {len(replaced) - 1} more bad cache entries, replaced too)" if len(replaced) > 1 else ""
+        warnings.warn(replaced[0] + more, stacklevel=2)
     return features
 
 

@@ -22,23 +22,9 @@ Two things worth knowing before reading the code:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import Tensor, nn
-
-
-@dataclass
-class MetaConfig:
-    # Choices the paper leaves open; defaults are argued in LabelWeights.update.
-    label_scale: float = 1.0  # l_n starts as label_scale * one-hot(gold); the paper's text reads as 1, PENCIL uses 10
-    lr_labels: float = 0.1  # Adam lr of l: about how far (in logits) a label moves per l/w epoch
-    lr_weights: float = 0.05  # Adam lr of log w: about how far log w_n moves per l/w epoch
-    steps_per_epoch: int = 1  # full-batch Adam steps per l/w epoch (1: each l_n, w_n updated once, as in one data pass)
-    learn_labels: bool = True  # update l (False: targets stay the initial labels, condition "BLSTM + ATT + w")
-    learn_weights: bool = True  # update w (False: w stays at its initial value, condition "BLSTM + ATT + L")
-    class_weighted: bool = True  # initialise w by eq. (4); False: every w_n = 1 (e.g. with over/undersampling)
 
 
 def class_frequency_weights(gold: np.ndarray, n_classes: int) -> np.ndarray:
@@ -90,30 +76,32 @@ def closed_form_weights(per_sample_ce: np.ndarray) -> np.ndarray:
 
 
 class LabelWeights(nn.Module):
-    """l (N, C) and w (N,) for the N training utterances, indexed by utterance index.
+    """l (N, C) and w (N,) of the N training utterances, indexed by their row.
 
-    w is stored as ``log_w`` so it stays positive. Build with
-    ``LabelWeights(gold, n_classes, config)`` (or with fixed ``targets`` for the
-    baselines that train on one-hot or vote distributions); use ``loss`` in the network's epoch
-    and ``update`` in the l/w epoch, with the optimiser from ``configure_optimizer``.
+    w is stored as ``log_w`` so it stays positive. ``loss`` is eq. (6) for a
+    network epoch; ``update`` is the l/w epoch, with the optimiser from
+    ``configure_optimizer``. With ``targets`` (gold one-hot, vote proportions)
+    the targets are those distributions, fixed.
     """
 
-    def __init__(self, gold: np.ndarray, n_classes: int, config: MetaConfig | None = None,
-                 targets: np.ndarray | None = None):
+    def __init__(self, gold: np.ndarray, n_classes: int, label_scale: float = 1.0, learn_labels: bool = True,
+                 learn_weights: bool = True, class_weighted: bool = True, targets: np.ndarray | None = None):
         super().__init__()
-        self.config = config = config or MetaConfig()
-        logits = init_label_logits(gold, n_classes, config.label_scale)
+        logits = init_label_logits(gold, n_classes, label_scale)
         if targets is not None:
-            # Fixed target distributions (gold one-hot, vote proportions) of the
-            # baselines: l = log(targets), so softmax(l) returns them exactly
-            # (a zero becomes -inf and gets probability 0).
-            if config.learn_labels:
+            # Fixed target distributions: l = log(targets), so softmax(l) returns
+            # them exactly (a zero becomes -inf and gets probability 0).
+            if learn_labels:
                 raise ValueError("fixed targets cannot be learned; use learn_labels=False")
             with np.errstate(divide="ignore"):
                 logits = np.log(np.asarray(targets, dtype=np.float32))
-        w = class_frequency_weights(gold, n_classes) if config.class_weighted else np.ones(len(logits))
-        self.logits = nn.Parameter(torch.as_tensor(logits), requires_grad=config.learn_labels)
-        self.log_w = nn.Parameter(torch.as_tensor(np.log(w), dtype=torch.float32), requires_grad=config.learn_weights)
+        w = class_frequency_weights(gold, n_classes) if class_weighted else np.ones(len(logits))
+        self.logits = nn.Parameter(torch.as_tensor(logits), requires_grad=learn_labels)
+        self.log_w = nn.Parameter(torch.as_tensor(np.log(w), dtype=torch.float32), requires_grad=learn_weights)
+
+    @property
+    def learns(self) -> bool:
+        return self.logits.requires_grad or self.log_w.requires_grad
 
     def targets(self, idx: Tensor | None = None) -> Tensor:
         """s_n = softmax(l_n) (eq. 7) for utterances ``idx`` (all when None), shape (len(idx), C)."""
@@ -124,7 +112,7 @@ class LabelWeights(nn.Module):
 
         Returned as exp(log w_n) / mean_m exp(log w_m): eq. (8) holds by
         construction. After ``renormalise`` the divisor is 1, so the value is
-        just exp(log w_n); the division matters for the gradient (see ``update``).
+        just exp(log w_n); the division matters for the gradient (``update``).
         """
         w = self.log_w.exp()
         return w[_rows(idx)] / w.mean()  # eq. (8)
@@ -144,65 +132,40 @@ class LabelWeights(nn.Module):
             return per_sample
         return per_sample.sum() if reduction == "sum" else per_sample.mean()
 
-    def configure_optimizer(self) -> torch.optim.Adam:
-        """Adam with ``lr_labels`` for l and ``lr_weights`` for log w.
+    def configure_optimizer(self, lr_labels: float = 0.1, lr_weights: float = 0.05) -> torch.optim.Adam:
+        """Adam with ``lr_labels`` for l and ``lr_weights`` for log w (``Settings`` argues the defaults).
 
         Both parameters are always in the optimiser; one with learning switched
         off has no gradient, and Adam skips it.
         """
-        return torch.optim.Adam([
-            {"params": [self.logits], "lr": self.config.lr_labels},
-            {"params": [self.log_w], "lr": self.config.lr_weights},
-        ])
+        return torch.optim.Adam([{"params": [self.logits], "lr": lr_labels},
+                                 {"params": [self.log_w], "lr": lr_weights}])
 
     @torch.no_grad()
     def renormalise(self) -> None:
         """Rescale w to mean 1 (eq. 8): subtract log mean(exp(log w)) from log w."""
         self.log_w -= self.log_w.exp().mean().log()  # eq. (8)
 
-    def update(self, log_probs: Tensor, optimizer: torch.optim.Optimizer, idx: Tensor | None = None) -> None:
+    def update(self, log_probs: Tensor, optimizer: torch.optim.Optimizer, steps: int = 1,
+               idx: Tensor | None = None) -> None:
         """One l/w epoch (Algorithm 1, second step) on frozen model outputs.
 
         ``log_probs`` (len(idx), C) are the network's log y_n for utterances
-        ``idx`` (all N, in order, when None), from an inference pass in eval
-        mode; they are constants here. Takes ``steps_per_epoch`` full-batch
-        Adam steps on eq. (6) summed over the utterances, each followed by
-        ``renormalise`` (eq. 8).
-
-        Defaults (the paper gives no learning rates for l and w). Adam scales
-        each coordinate's step to about its learning rate, whatever the size
-        of the gradient, so the learning rates read as distances per step:
-        ``lr_labels=0.1`` moves a label logit by up to ~0.1 per l/w epoch, so
-        with ``label_scale=1`` (gold logit 1, others 0) a label the network
-        keeps contradicting flips after about 5 epochs, not at the first
-        disagreement of a half-trained network (at ``label_scale=10`` the same
-        flip takes ~50 epochs: scale ``lr_labels`` with it). PENCIL needs a huge SGD rate
-        for labels (thousands) because its per-sample gradients are tiny; Adam
-        removes that need. ``lr_weights=0.05`` moves log w_n by up to ~0.05 per
-        epoch: the spread of sqrt(CE) (a factor of a few) is reached in tens of
-        epochs, about a training run. ``steps_per_epoch=1`` matches one data
-        pass of the paper, in which every l_n and w_n gets one step.
-
-        Why w is divided by its mean inside ``weights``: d(CE_n / w_n)/dw_n =
-        -CE_n / w_n^2 < 0 for every n, so the plain gradient raises every w
-        and only eq. (8) keeps the problem bounded. "Step on log w, then
-        rescale" has the wrong fixed point. With SGD it stops where the step is
-        the same for all n, i.e. CE_n / w_n constant: w proportional to CE
-        (stepping on w itself, then rescaling, stops at CE^(1/3)); with Adam,
-        whose steps are all about +lr, it wanders. We checked both numerically.
-        With w = exp(log w) / mean(exp(log w)) the loss is a function
-        on the constraint set itself: its gradient ignores a common shift of
-        log w and vanishes exactly where CE_n / w_n^2 is the same for all n,
-        i.e. at w proportional to sqrt(CE), the constrained minimum.
+        ``idx`` (all N, in order, when None), constants here. Takes ``steps``
+        full-batch steps of ``optimizer`` on eq. (6) summed over the
+        utterances, each followed by ``renormalise`` (eq. 8). Why the learning
+        rates read as distances per l/w epoch, and why w is divided by its
+        mean in ``weights`` (the fixed point is then w ∝ sqrt(CE)): the chapter
+        "Learning labels and weights".
         """
-        if not (self.config.learn_labels or self.config.learn_weights):
+        if not self.learns:
             return
         log_probs = log_probs.detach()
-        for _ in range(self.config.steps_per_epoch):
+        for _ in range(steps):
             optimizer.zero_grad()
             self._loss(log_probs, idx, reduction="sum").backward()
             optimizer.step()
-            if self.config.learn_weights:
+            if self.log_w.requires_grad:
                 self.renormalise()
 
 

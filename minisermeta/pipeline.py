@@ -13,11 +13,13 @@ from pathlib import Path
 
 from . import report
 from .corpora import Corpus, load_corpus
-from .cv import load_results, loso_folds, run_grid, write_json
 from .dataset import Dataset
+from .environment import home
 from .features import extract
-from .train import CONDITIONS, preset
-from .settings import home, quick_mode
+from .folds import loso_folds
+from .grid import load_jobs, run_grid, write_json
+from .methods import resolve
+from .settings import preset, preset_name as resolve_preset
 
 
 def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True, n_jobs: int = 1) -> Dataset:
@@ -100,20 +102,18 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
 
     ``corpus`` is ``'synthemo'``, an IEMOCAP-layout root or a :class:`Corpus`;
     ``preset_name`` ``quick`` or ``paper`` (default: by quick mode);
-    ``conditions`` names from ``train.CONDITIONS`` (default: all);
+    ``conditions`` names from ``methods.CONDITIONS`` (default: the paper's
+    Table 2, ``methods.PAPER_CONDITIONS``) or a ``{name: Method}`` dict;
     ``overrides`` change single fields of the preset (e.g. ``max_epochs=2``).
     """
-    conditions = list(conditions or CONDITIONS)
-    unknown = sorted(set(conditions) - set(CONDITIONS))
-    if unknown:
-        raise ValueError(f"unknown condition(s) {unknown}; choose from {sorted(CONDITIONS)}")
-    preset_name = preset_name or ("quick" if quick_mode() else "paper")
+    methods = resolve(conditions)
+    preset_name = resolve_preset(preset_name)
     settings = preset(preset_name, **overrides)
     corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus, classes=classes)
     out = Path(out)
     _claim(out, dict(corpus=corpus_location(corpus.root), classes=corpus.class_set, feature_set=feature_set,
                      utterances=len(corpus), preset=preset_name, settings=asdict(settings)))
     dataset = prepare(corpus, feature_set, progress, n_jobs)
-    run_grid(dataset, out, conditions, loso_folds(dataset.speakers), list(seeds), settings, n_jobs, progress)
-    results = [r for r in load_results(out) if r["condition"] in conditions and r["seed"] in seeds]
+    run_grid(dataset, out, methods, loso_folds(dataset.speakers), list(seeds), settings, n_jobs, progress)
+    results = [r for r in load_jobs(out) if r["condition"] in methods and r["seed"] in seeds]
     return write_tables(results, out, corpus.has_truth)

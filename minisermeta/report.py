@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from . import metrics, paper
 from .corpora import Corpus
-from .corpora.base import Problems
-from .corpora.iemocap import parse_evaluation
 
 
 def _titled(emotions) -> list[str]:
@@ -57,6 +53,15 @@ def _by_condition(results: list[dict]) -> dict[str, list[dict]]:
     return grouped
 
 
+def _titles(results: list[dict]) -> dict[str, str]:
+    """Each condition's row name: the title its jobs recorded, else the paper's name, else the condition."""
+    titles: dict[str, str] = {}
+    for r in results:
+        recorded = (r.get("method") or {}).get("title")
+        titles.setdefault(r["condition"], recorded or paper.METHOD_NAMES.get(r["condition"], r["condition"]))
+    return titles
+
+
 def _ordered(conditions) -> list[str]:
     order = list(paper.METHOD_NAMES)
     return sorted(conditions, key=lambda c: order.index(c) if c in order else len(order))
@@ -78,6 +83,7 @@ def table2(results: list[dict], against: str = "gold") -> pd.DataFrame:
 
     ``against='truth'`` scores a simulated corpus against its true labels.
     """
+    titles = _titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
         true = [t for r in group for t in r["test"][against]]
@@ -87,7 +93,7 @@ def table2(results: list[dict], against: str = "gold") -> pd.DataFrame:
         rows[condition] = _score_row(true, pred, len(paper.EMOTIONS))
     ordered = _ordered(rows)
     table = pd.DataFrame([rows[c] for c in ordered], columns=_table2_columns(paper.EMOTIONS),
-                         index=[paper.METHOD_NAMES.get(c, c) for c in ordered])
+                         index=[titles[c] for c in ordered])
     table.index.name = "Method"
     return table
 
@@ -129,15 +135,16 @@ def _per_fold(group: list[dict], against: str) -> dict[str, np.ndarray]:
 
 def fold_spread(results: list[dict], against: str = "gold") -> pd.DataFrame:
     """WA and UA (percent) as mean ± std over folds (each fold's seeds pooled)."""
+    titles = _titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
         wa_ua = np.array(list(_per_fold(group, against).values()))
-        rows[paper.METHOD_NAMES.get(condition, condition)] = {
+        rows[titles[condition]] = {
             "WA mean": wa_ua[:, 0].mean(), "WA std": wa_ua[:, 0].std(),
             "UA mean": wa_ua[:, 1].mean(), "UA std": wa_ua[:, 1].std(), "folds": len(wa_ua),
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
-    return table.loc[[paper.METHOD_NAMES.get(c, c) for c in _ordered(_by_condition(results))]]
+    return table.loc[[titles[c] for c in _ordered(_by_condition(results))]]
 
 
 def paired_differences(results: list[dict], baseline: str = "blstm_att", against: str = "gold") -> pd.DataFrame:
@@ -147,6 +154,7 @@ def paired_differences(results: list[dict], baseline: str = "blstm_att", against
     spread of difficulty cancels; a mean difference within about two standard
     errors of zero is not one the 10 folds can tell from noise.
     """
+    titles = _titles(results)
     grouped = _by_condition(results)
     if baseline not in grouped:
         raise ValueError(f"no results of the baseline {baseline!r}; run it first")
@@ -159,7 +167,7 @@ def paired_differences(results: list[dict], baseline: str = "blstm_att", against
         folds = sorted(scores.keys() & base.keys())
         diff = np.array([scores[f] - base[f] for f in folds])
         se = diff.std(axis=0, ddof=1) / np.sqrt(len(folds)) if len(folds) > 1 else np.full(2, np.nan)
-        rows[paper.METHOD_NAMES.get(condition, condition)] = {
+        rows[titles[condition]] = {
             "WA diff": diff[:, 0].mean(), "WA s.e.": se[0], "UA diff": diff[:, 1].mean(), "UA s.e.": se[1],
             "folds better (UA)": int((diff[:, 1] > 0).sum()), "folds": len(folds)}
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -177,6 +185,7 @@ def kept_epochs(results: list[dict]) -> pd.DataFrame:
     For conditions that learn l or w, it is also how many l/w epochs shaped the
     kept l and w. Median, min and max over jobs, and the epochs run in all.
     """
+    titles = _titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
         kept, ran = [], []
@@ -184,11 +193,11 @@ def kept_epochs(results: list[dict]) -> pd.DataFrame:
             last = [e for e in r["epochs"] if e["phase"] == r["epochs"][-1]["phase"]]
             kept.append(last[int(np.argmin([e["valid_loss"] for e in last]))]["epoch"])
             ran.append(len(r["epochs"]))
-        rows[paper.METHOD_NAMES.get(condition, condition)] = {
+        rows[titles[condition]] = {
             "kept epoch (median)": float(np.median(kept)), "min": min(kept), "max": max(kept),
             "epochs run (median)": float(np.median(ran))}
     table = pd.DataFrame.from_dict(rows, orient="index")
-    return table.loc[[paper.METHOD_NAMES.get(c, c) for c in _ordered(_by_condition(results))]]
+    return table.loc[[titles[c] for c in _ordered(_by_condition(results))]]
 
 
 def _train_entries(results: list[dict], condition: str) -> list[dict]:
@@ -235,6 +244,7 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
     right %`` are the shares of right labels before and after: the learned
     labels are cleaner than gold only if the second is higher.
     """
+    titles = _titles(results)
     rows = {}
     for condition in conditions:
         if condition not in _by_condition(results):
@@ -246,7 +256,7 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
             raise ValueError("label_fixes needs results of a corpus with true labels (SynthEmo)")
         learned = np.concatenate([np.argmax(e["s"], axis=1) for e in entries])
         wrong = gold != truth
-        rows[paper.METHOD_NAMES[condition]] = {
+        rows[titles[condition]] = {
             "utterances": len(gold), "wrong gold": int(wrong.sum()),
             "fixed": int((wrong & (learned == truth)).sum()),
             "broken": int((~wrong & (learned != truth)).sum()),
@@ -257,22 +267,24 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def all_turns(root) -> pd.DataFrame:
-    """Every utterance of a SynthEmo root with its gold code (``exc``, ``fru``, ``xxx`` too) and its truth."""
-    root = Path(root)
-    turns = [turn for path in sorted(root.glob("Session*/dialog/EmoEvaluation/*.txt"))
-             for turn in parse_evaluation(path, Problems(strict=True))]
-    gold = pd.DataFrame(turns)[["utterance", "gold"]]
-    return gold.merge(pd.read_csv(root / "truth.csv"), on="utterance")
+def _all_turns(corpus_root) -> pd.DataFrame:
+    """The table of :func:`~minisermeta.corpora.synthemo.all_turns`: given, or read from a SynthEmo root."""
+    if isinstance(corpus_root, pd.DataFrame):
+        return corpus_root
+    from .corpora.synthemo import all_turns
+
+    return all_turns(corpus_root)
 
 
 def truth_vs_gold(corpus_root) -> pd.DataFrame:
     """Counts of true emotion (rows) against gold label (columns) over *every* generated utterance.
 
-    Columns are the paper's four classes, then the gold labels the paper's
-    class set excludes (``excited``, ``frustration``, ``xxx``: no majority).
+    ``corpus_root`` is a SynthEmo root or its ``corpora.synthemo.all_turns``
+    table. Columns are the paper's four classes, then the gold labels the
+    paper's class set excludes (``excited``, ``frustration``, ``xxx``: no
+    majority).
     """
-    table = all_turns(corpus_root)
+    table = _all_turns(corpus_root)
     columns = list(paper.EMOTIONS) + sorted(set(table["gold"]) - set(paper.EMOTIONS))
     matrix = pd.crosstab(table["truth"], table["gold"]).reindex(index=list(paper.EMOTIONS), columns=columns,
                                                                 fill_value=0)
@@ -281,8 +293,11 @@ def truth_vs_gold(corpus_root) -> pd.DataFrame:
 
 
 def label_noise(corpus_root) -> pd.DataFrame:
-    """How many gold labels differ from the truth, over all utterances and over the paper's class set."""
-    table = all_turns(corpus_root)
+    """How many gold labels differ from the truth, over all utterances and over the paper's class set.
+
+    ``corpus_root`` is a SynthEmo root or its ``corpora.synthemo.all_turns`` table.
+    """
+    table = _all_turns(corpus_root)
     rows = {}
     for name, subset in (("all utterances", table), ("paper class set", table[table["gold"].isin(paper.EMOTIONS)])):
         wrong = subset[subset["gold"] != subset["truth"]]

@@ -1,17 +1,15 @@
-"""The conditions of Table 2 and the one training loop that runs them all.
+"""The one training loop (Algorithm 1) and a job: one method trained and tested on one fold.
 
-Every row of the paper's Table 2 is a :class:`Condition`, a configuration of
-the same loop (Algorithm 1)::
+For every phase of the method (one, or "pretrain" then "train")::
 
     for epoch in 1..max_epochs:
-        network epoch:  update θ on eq. (6) with targets s_n = softmax(l_n) and weights w_n fixed
+        network epoch:  update θ on the method's loss (eq. 6 with targets s_n and weights w_n fixed)
         validation:     cross-entropy against the gold labels of the validation speaker
-        l/w epoch:      θ frozen; one inference pass, then update l and w (meta.LabelWeights)
-        early stopping: keep the network (and its l, w) of the lowest validation loss
+        end of epoch:   the method's hook; for the paper's method, the l/w epoch (θ frozen)
+        early stopping: keep the network (and the method's state) of the lowest validation loss
 
-Conditions that learn neither l nor w skip the l/w epoch. The choices the
-paper leaves open are fields of :class:`Settings`, with the paper's reading as
-the default.
+The loop knows no method by name (``methods``); the choices the paper leaves
+open are fields of ``settings.Settings``.
 """
 
 from __future__ import annotations
@@ -19,88 +17,18 @@ from __future__ import annotations
 import copy
 import random
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import settings as env
-from .cv import Fold
 from .dataset import Dataset, collate, length_batches
 from .features import Normaliser
-from .meta import LabelWeights, MetaConfig
-from .model import BLSTMAttention, ModelConfig
-
-
-@dataclass(frozen=True)
-class Condition:
-    targets: str = "gold"  # what the loss learns from: "gold" one-hot, "votes" (annotator proportions) or "l" (softmax(l_n), eq. 7)
-    class_weighted: bool = True  # w_n starts at eq. (4); False: every w_n = 1
-    learn_labels: bool = False  # update l in the l/w epoch
-    learn_weights: bool = False  # update w in the l/w epoch
-    sampling: str | None = None  # "over" or "under": rebalance the classes each epoch by resampling
-    pretrain: bool = False  # first train the network to early stopping with l and w frozen
-
-    @property
-    def learns(self) -> bool:
-        return self.learn_labels or self.learn_weights
-
-
-# One entry per row of the paper's Table 2 that we run (Cycle-GAN stays a quoted row).
-CONDITIONS = {
-    # Mirsamadi et al.: gold one-hot targets, eq. (4) class weights kept fixed.
-    "blstm_att": Condition(),
-    # "oversampling or undersampling instead of w": uniform weights, balanced resampling.
-    "oversampling": Condition(class_weighted=False, sampling="over"),
-    "undersampling": Condition(class_weighted=False, sampling="under"),
-    # Ando et al.: the annotators' vote proportions as targets; the paper could only quote it.
-    "soft_target": Condition(targets="votes"),
-    # "only updating L, while keeping w fixed"
-    "L": Condition(targets="l", learn_labels=True),
-    # "only updating w, while keeping L equal to the gold standard labels": s_n = softmax(l_n) with l_n fixed
-    "w": Condition(targets="l", learn_weights=True),
-    "L_w": Condition(targets="l", learn_labels=True, learn_weights=True),
-    "L_w_pretrained": Condition(targets="l", learn_labels=True, learn_weights=True, pretrain=True),
-}
-
-
-@dataclass(frozen=True)
-class Settings:
-    max_epochs: int = 40  # network epochs (iterations of Algorithm 1) at most
-    patience: int = 5  # network epochs without a lower validation loss before stopping
-    batch_size: int = 32  # utterances per network step
-    lr: float = 1e-3  # Adam learning rate of the network (the paper names Adam, not its rate)
-    label_scale: float = 1.0  # l_n = scale * one-hot(gold) at the start; 1 is the paper's text (see meta.init_label_logits)
-    lr_labels: float = 0.1  # Adam learning rate of l (meta.LabelWeights.update argues the default)
-    lr_weights: float = 0.05  # Adam learning rate of log w
-    lw_dropout: bool = False  # dropout on in the l/w epoch's inference pass (False: eval mode, deterministic targets)
-    model: ModelConfig = field(default_factory=ModelConfig)  # the network of Fig. 1
-    device: str = "auto"  # "auto": CUDA when present, else CPU
-    amp: bool = True  # on CUDA, run the network in bfloat16 autocast (losses, l and w stay float32); no effect on CPU
-
-    def meta_config(self, condition: Condition) -> MetaConfig:
-        return MetaConfig(label_scale=self.label_scale, lr_labels=self.lr_labels, lr_weights=self.lr_weights,
-                          learn_labels=condition.learn_labels, learn_weights=condition.learn_weights,
-                          class_weighted=condition.class_weighted)
-
-
-PRESETS = {
-    # A laptop/CI mode, like nanoGPT's small CPU mode: a narrower network (FC 128,
-    # BLSTM 64 per direction; about 6x cheaper per frame) and 3 epochs, so every
-    # condition runs end to end in minutes. Its numbers show the pipeline, not the method.
-    "quick": Settings(max_epochs=3, patience=2, model=ModelConfig(fc_units=128, lstm_units=64)),
-    # The paper's setup: train to early stopping on the validation speaker.
-    "paper": Settings(),
-}
-
-
-def preset(name: str | None = None, **overrides) -> Settings:
-    """A preset by name; ``None`` picks ``quick`` in quick mode (see ``settings``), else ``paper``."""
-    name = name or ("quick" if env.quick_mode() else "paper")
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
-    return replace(PRESETS[name], **overrides)
+from .folds import Fold
+from .methods import Batch, Method, resolve
+from .model import BLSTMAttention
+from .settings import Settings, preset
 
 
 def set_seed(seed: int) -> np.random.Generator:
@@ -116,59 +44,36 @@ def pick_device(name: str = "auto") -> torch.device:
                         "cpu" if name == "auto" else name)
 
 
-def resample(indices: np.ndarray, gold: np.ndarray, how: str | None, rng: np.random.Generator) -> np.ndarray:
-    """The training utterances of one epoch: all of them, or classes balanced by over/undersampling."""
-    if how is None:
-        return indices
-    groups = [indices[gold[indices] == c] for c in np.unique(gold[indices])]
-    if how == "over":  # every class up to the largest: all of its utterances plus random repeats
-        size = max(len(g) for g in groups)
-        return np.concatenate([np.concatenate([g, rng.choice(g, size - len(g))]) for g in groups])
-    if how == "under":  # every class down to the smallest, a fresh draw each epoch
-        size = min(len(g) for g in groups)
-        return np.concatenate([rng.choice(g, size, replace=False) for g in groups])
-    raise ValueError(f"unknown sampling {how!r}")
-
-
 class Trainer:
-    """One job: a condition trained and tested on one fold of a normalised dataset."""
+    """One job's network and method on a fold of a normalised dataset (``prepare_fold``)."""
 
-    def __init__(self, data: Dataset, condition: Condition, train: np.ndarray, valid: np.ndarray,
+    def __init__(self, data: Dataset, method: Method, train: np.ndarray, valid: np.ndarray,
                  settings: Settings, rng: np.random.Generator):
-        self.data, self.condition, self.settings, self.rng = data, condition, settings, rng
+        self.data, self.settings, self.rng = data, settings, rng
         self.train, self.valid = train, valid
         self.device = pick_device(settings.device)
         config = replace(settings.model, n_features=data.frames.shape[1], n_classes=data.n_classes)
         self.model = BLSTMAttention(config).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.lr)
-        self.meta = LabelWeights(data.gold[train], data.n_classes, settings.meta_config(condition),
-                                 targets=self._fixed_targets()).to(self.device)
-        self.meta_optimizer = self.meta.configure_optimizer()
-        self.position = {utterance: row for row, utterance in enumerate(train)}  # dataset index -> row of l, w
+        self.position = {utterance: row for row, utterance in enumerate(train)}  # dataset index -> training row
         # bfloat16 keeps float32's range, so no loss scaling is needed; CPUs here lack fast bfloat16.
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16,
                                        enabled=settings.amp and self.device.type == "cuda")
         self.history: list[dict] = []
-
-    def _fixed_targets(self) -> np.ndarray | None:
-        """The target distributions of conditions that do not start from softmax(l)."""
-        if self.condition.targets == "gold":
-            return np.eye(self.data.n_classes, dtype=np.float32)[self.data.gold[self.train]]
-        if self.condition.targets == "votes":
-            return self.data.votes[self.train]
-        return None
+        self.method = copy.deepcopy(method)  # the job's own: a grid shares one instance per condition
+        self.method.setup(self)
 
     def network_epoch(self) -> float:
-        """Update θ over the (resampled) training utterances with l and w fixed; mean loss."""
+        """Update θ over the method's utterances of this epoch; mean loss."""
         self.model.train()
-        epoch = resample(self.train, self.data.gold, self.condition.sampling, self.rng)
+        epoch = self.method.epoch_utterances(self.rng)
         total = 0.0
         for batch in length_batches(epoch, self.data.lengths, self.settings.batch_size, self.rng):
             x, lengths = collate(self.data, batch, self.device)
             rows = torch.as_tensor([self.position[i] for i in batch], device=self.device)
             with self.autocast:
                 logits = self.model(x, lengths)
-            loss = self.meta.loss(logits.float(), rows)  # eq. (6)
+            loss = self.method.loss(logits.float(), Batch(x, lengths, rows))
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -194,12 +99,13 @@ class Trainer:
         gold = torch.as_tensor(self.data.gold[self.valid], device=self.device)
         return F.nll_loss(self.log_probs(self.valid), gold).item()
 
-    def label_weight_epoch(self) -> None:
-        """θ frozen: one inference pass over the training utterances, then update l and w."""
-        self.meta.update(self.log_probs(self.train, dropout=self.settings.lw_dropout), self.meta_optimizer)
+    def fit(self) -> None:
+        """Every phase of the method to early stopping; leaves the best network (and method state) in place."""
+        for phase in self.method.phases:
+            self.fit_phase(phase)
 
-    def fit(self, learn: bool, phase: str) -> None:
-        """Algorithm 1 until early stopping; leaves the best network (and its l, w) in place."""
+    def fit_phase(self, phase: str) -> None:
+        """Algorithm 1 until early stopping."""
         best_loss, best_state, waited = float("inf"), None, 0
         for epoch in range(1, self.settings.max_epochs + 1):
             start = time.perf_counter()
@@ -209,45 +115,50 @@ class Trainer:
                 raise FloatingPointError(f"validation loss is {valid_loss} after epoch {epoch} ({phase}); "
                                          "lower the learning rate (Settings.lr)")
             network_seconds = time.perf_counter() - start
-            if learn:
-                self.label_weight_epoch()
+            self.method.end_epoch(phase)
             self.history.append(dict(phase=phase, epoch=epoch, train_loss=train_loss, valid_loss=valid_loss,
                                      network_seconds=network_seconds,
                                      lw_seconds=time.perf_counter() - start - network_seconds))
             if valid_loss < best_loss:
                 best_loss, waited = valid_loss, 0
-                best_state = copy.deepcopy((self.model.state_dict(), self.meta.state_dict()))
+                best_state = copy.deepcopy((self.model.state_dict(), self.method.state_dict()))
             else:
                 waited += 1
                 if waited >= self.settings.patience:
                     break
         self.model.load_state_dict(best_state[0])
-        self.meta.load_state_dict(best_state[1])
+        self.method.load_state_dict(best_state[1])
 
 
-def run(dataset: Dataset, condition: str, fold: Fold, seed: int = 0, settings: Settings | None = None) -> dict:
-    """Train and test one (condition, fold, seed) job; the JSON-ready result.
-
-    Features are normalised with statistics of the fold's training speakers
-    only. The result holds the settings, per-epoch curves, the test
-    predictions, and the initial and learned w_n and s_n of every training
-    utterance.
-    """
-    settings = settings or preset()
-    if condition not in CONDITIONS:
-        raise ValueError(f"unknown condition {condition!r}; choose from {sorted(CONDITIONS)}")
-    spec = CONDITIONS[condition]
-    rng = set_seed(seed)
+def prepare_fold(dataset: Dataset, fold: Fold) -> tuple[Dataset, np.ndarray, np.ndarray, np.ndarray]:
+    """The dataset normalised with statistics of the fold's training speakers only, and its train/valid/test indices."""
     train, valid, test = fold.split(dataset)
     normaliser = Normaliser.fit(dataset.features(train))
-    data = dataset.with_frames(normaliser.transform([dataset.frames])[0])
+    return dataset.with_frames(normaliser.transform([dataset.frames])[0]), train, valid, test
+
+
+def train_job(dataset: Dataset, method: str | Method, fold: Fold, seed: int = 0, settings: Settings | None = None,
+              name: str | None = None) -> dict:
+    """Train and test one (method, fold, seed) job; the JSON-ready job result.
+
+    ``method`` is a condition name of ``methods.CONDITIONS`` or a
+    :class:`~minisermeta.methods.Method` (recorded under ``name``, default its
+    class name). The result holds the settings and the method, per-epoch
+    curves, the test predictions, and what the method records of every
+    training utterance (for the paper's methods: initial and learned w_n and
+    s_n).
+    """
+    settings = settings or preset()
+    if isinstance(method, Method):
+        name = name or type(method).__name__
+    else:
+        name, method = next(iter(resolve([method]).items()))
+    rng = set_seed(seed)
+    data, train, valid, test = prepare_fold(dataset, fold)
 
     start = time.perf_counter()
-    trainer = Trainer(data, spec, train, valid, settings, rng)
-    initial_w = trainer.meta.weights().detach().cpu().numpy()
-    if spec.pretrain:
-        trainer.fit(learn=False, phase="pretrain")
-    trainer.fit(learn=spec.learns, phase="train")
+    trainer = Trainer(data, method, train, valid, settings, rng)
+    trainer.fit()
     test_probs = trainer.log_probs(test).exp().cpu().numpy()
 
     def labels(indices):
@@ -255,8 +166,9 @@ def run(dataset: Dataset, condition: str, fold: Fold, seed: int = 0, settings: S
                     truth=None if data.truth is None else data.truth[indices].tolist())
 
     return dict(
-        condition=condition,
-        fold=fold.test,
+        condition=name,
+        method=method.describe(),
+        fold=fold.name,
         valid_speaker=fold.valid,
         seed=seed,
         settings=asdict(settings),
@@ -264,7 +176,5 @@ def run(dataset: Dataset, condition: str, fold: Fold, seed: int = 0, settings: S
         seconds=time.perf_counter() - start,
         epochs=trainer.history,
         test=dict(labels(test), pred=test_probs.argmax(1).tolist(), probs=test_probs.round(5).tolist()),
-        train=dict(labels(train), initial_w=initial_w.round(5).tolist(),
-                   w=trainer.meta.weights().detach().cpu().numpy().round(5).tolist(),
-                   s=trainer.meta.targets().detach().cpu().numpy().round(5).tolist()),
+        train=dict(labels(train), **trainer.method.record()),
     )

@@ -13,17 +13,16 @@ lays the controls out.
 from __future__ import annotations
 
 import ipywidgets as w
-import numpy as np
 import pandas as pd
 from IPython.display import display
 
 from . import book, paper
-from .train import CONDITIONS
+from .methods import CONDITIONS
 
 
 def knob_explorer(corpus, features, preset_name: str = "quick", **overrides) -> w.VBox:
     """Controls for :func:`minisermeta.book.experiment` and an output area; training runs on "Run"."""
-    condition = w.Dropdown(options=[(paper.METHOD_NAMES[c], c) for c in CONDITIONS], value="L_w",
+    condition = w.Dropdown(options=[(method.title, c) for c, method in CONDITIONS.items()], value="L_w",
                            description="condition")
     noise = w.FloatSlider(value=1.0, min=0.0, max=2.5, step=0.25, description="annotator noise",
                           style={"description_width": "initial"})
@@ -40,7 +39,7 @@ def knob_explorer(corpus, features, preset_name: str = "quick", **overrides) -> 
             out.clear_output()
             print(f"training {condition.label} on one fold (preset {preset_name}) ...")
             found = book.experiment(corpus, features, condition.value, noise.value, label_scale.value,
-                                    fold=fold.value, preset_name=preset_name, **overrides)
+                                    fold_index=fold.value, preset_name=preset_name, **overrides)
             scores = found["scores"].assign(noise=noise.value, **{"label scale": label_scale.value})
             history.append(scores)
             out.clear_output()
@@ -106,4 +105,4 @@ def summary_counts(flagged: pd.DataFrame) -> pd.DataFrame:
         if len(flagged) else pd.DataFrame()
 
 
-__all__ = ["knob_explorer", "utterance_browser", "summary_counts", "np"]
+__all__ = ["knob_explorer", "utterance_browser", "summary_counts"]

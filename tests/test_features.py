@@ -169,3 +169,95 @@ def test_f0_follows_synthemo_speech(tmp_path, speaker, emotion):
     assert np.mean(estimate[truth > 0] > 0) > 0.9  # voiced frames are found
     both = (truth > 0) & (estimate > 0)
     assert np.mean(np.abs(estimate[both] - truth[both]) < 0.1 * truth[both]) > 0.95
+
+
+# -- a cache entry is checked as a fresh extraction is -------------------------------------------------------
+
+
+def _entry(cache, path):
+    return cache / features.config_key("paper32") / f"{features.audio_key(path.read_bytes())}.npy"
+
+
+def _with_nan(x):
+    x = x.copy()
+    x[3, 5] = np.nan
+    return x
+
+
+@pytest.mark.parametrize(
+    "spoil, problem",
+    [
+        (_with_nan, "hold NaN or infinite values"),
+        (lambda x: x[:, :31], r"have the shape \(\d+, 31\), not \(frames, 32\)"),
+        (lambda x: x[:0], "have no frame"),
+        (lambda x: x.astype(np.float64), "are float64, not float32"),
+        (lambda x: x[:, 0], r"have the shape \(\d+,\), not"),
+        (None, "cannot be loaded"),
+    ],
+)
+def test_bad_cache_entry_is_extracted_again_with_a_warning(tmp_path, spoil, problem):
+    path, cache = write(tmp_path / "Ses01F_impro01_F000.wav", glottal(150, 0.5)), tmp_path / "cache"
+    (fresh,) = extract([path], cache_dir=cache, progress=False)
+    entry = _entry(cache, path)
+    if spoil is None:
+        entry.write_bytes(entry.read_bytes()[:100])  # a truncated .npy
+    else:
+        np.save(entry, spoil(fresh))
+    with pytest.warns(UserWarning, match=problem) as record:
+        (again,) = extract([path], cache_dir=cache, progress=False)
+    (message,) = [str(w.message) for w in record]
+    assert message.startswith(f"{path}: its cached paper32 features {entry} ") and "extracted them again" in message
+    assert np.array_equal(again, fresh)
+    assert np.array_equal(np.load(entry), fresh)  # the entry is repaired
+
+
+def test_bad_cache_entries_warn_once_in_parallel_too(tmp_path):
+    paths = [write(tmp_path / f"{k}.wav", glottal(f0, 0.5)) for k, f0 in enumerate((110, 180, 250))]
+    cache = tmp_path / "cache"
+    fresh = extract(paths, cache_dir=cache, progress=False)
+    for path, x in zip(paths[1:], fresh[1:]):
+        np.save(_entry(cache, path), _with_nan(x))
+    replaced = r"1.wav: its cached .* \(and 1 more bad cache entries, replaced too\)"
+    with pytest.warns(UserWarning, match=replaced) as record:
+        again = extract(paths, cache_dir=cache, progress=False, n_jobs=2)
+    assert len([w for w in record if "cache" in str(w.message)]) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(again, fresh))
+
+
+def test_bad_cache_entry_that_cannot_be_extracted_again_raises(tmp_path):
+    short = write(tmp_path / "short.wav", glottal(200, 0.01))  # openSMILE gives no usable frame
+    cache = tmp_path / "cache"
+    entry = _entry(cache, short)
+    entry.parent.mkdir(parents=True)
+    np.save(entry, np.full((1, 32), np.nan, dtype=np.float32))
+    with pytest.raises(CorpusError, match="short.wav") as error:
+        extract([short], cache_dir=cache, progress=False)
+    assert f"and its cached features {entry} hold NaN or infinite values" in str(error.value)
+
+
+def test_nan_samples_are_refused_by_extraction_too(tmp_path):
+    path = tmp_path / "nan.wav"
+    signal = glottal(150, 0.5).astype(np.float32)
+    signal[100] = np.nan
+    sf.write(path, signal, RATE, subtype="FLOAT")
+    with pytest.raises(CorpusError, match="nan.wav: audio holds NaN or infinite samples"):
+        extract_file(path)
+
+
+def test_stale_temporary_files_are_removed(tmp_path):
+    import os
+    import time
+
+    path, cache = write(tmp_path / "a.wav", glottal(150, 0.5)), tmp_path / "cache"
+    folder = cache / features.config_key("paper32")
+    folder.mkdir(parents=True)
+    stale, young, other = folder / "tmpk3j2h1g0.tmp", folder / "tmpa1b2c3d4.tmp", folder / "notes.tmp"
+    for file in (stale, young, other):
+        file.write_bytes(b"half an array")
+    two_hours_ago = time.time() - 7200
+    for file in (stale, other):
+        os.utime(file, (two_hours_ago, two_hours_ago))
+    extract([path], cache_dir=cache, progress=False)
+    assert not stale.exists()  # left by a killed run
+    assert young.exists()  # may be another process's write in progress
+    assert other.exists()  # not a name write_atomically makes

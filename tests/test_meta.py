@@ -4,7 +4,6 @@ import torch
 
 from minisermeta.meta import (
     LabelWeights,
-    MetaConfig,
     class_frequency_weights,
     closed_form_weights,
     init_label_logits,
@@ -48,7 +47,7 @@ def test_init_label_logits_scale():
 
 
 def test_class_weighted_false_starts_all_ones():
-    lw = LabelWeights(random_gold(), C, MetaConfig(class_weighted=False))
+    lw = LabelWeights(random_gold(), C, class_weighted=False)
     torch.testing.assert_close(lw.weights(), torch.ones(200))
 
 
@@ -83,7 +82,7 @@ def test_weight_update_raises_w_of_high_loss_samples():
     gold = random_gold()
     wrong = np.where(np.arange(200) < 100, (gold + 1) % C, gold)  # first half: network contradicts gold
     log_probs = model_log_probs(gold, np.full(200, 4.0), wrong=wrong)
-    lw = LabelWeights(gold, C, MetaConfig(learn_labels=False, class_weighted=False))
+    lw = LabelWeights(gold, C, learn_labels=False, class_weighted=False)
     ce = per_sample_ce(lw, log_probs)
     assert ce[:100].min() > ce[100:].max()
     lw.update(log_probs, lw.configure_optimizer())
@@ -98,7 +97,7 @@ def test_with_one_hot_targets_a_sure_right_network_has_higher_loss_than_an_unsur
     lw = LabelWeights(gold, C)
     sure, unsure = (per_sample_ce(lw, model_log_probs(gold, np.full(200, k))) for k in (4.0, 0.0))
     assert (sure > unsure).all()
-    lw10 = LabelWeights(gold, C, MetaConfig(label_scale=10.0))
+    lw10 = LabelWeights(gold, C, label_scale=10.0)
     sure, unsure = (per_sample_ce(lw10, model_log_probs(gold, np.full(200, k))) for k in (4.0, 0.0))
     assert (sure < unsure).all()
 
@@ -106,7 +105,7 @@ def test_with_one_hot_targets_a_sure_right_network_has_higher_loss_than_an_unsur
 def test_repeated_weight_updates_converge_to_sqrt_ce():
     gold = random_gold()
     log_probs = torch.randn(200, C).mul(2).log_softmax(-1)
-    lw = LabelWeights(gold, C, MetaConfig(learn_labels=False))
+    lw = LabelWeights(gold, C, learn_labels=False)
     optimizer = lw.configure_optimizer()
     for _ in range(300):
         lw.update(log_probs, optimizer)
@@ -127,7 +126,7 @@ def test_closed_form_weights_minimise_weighted_loss():
 
 def test_learn_labels_false_keeps_labels():
     gold = random_gold()
-    lw = LabelWeights(gold, C, MetaConfig(learn_labels=False))
+    lw = LabelWeights(gold, C, learn_labels=False)
     before = lw.logits.detach().clone()
     lw.update(torch.randn(200, C).log_softmax(-1), lw.configure_optimizer())
     assert torch.equal(lw.logits, before)
@@ -135,7 +134,7 @@ def test_learn_labels_false_keeps_labels():
 
 
 def test_learn_weights_false_keeps_weights():
-    lw = LabelWeights(random_gold(), C, MetaConfig(learn_weights=False))
+    lw = LabelWeights(random_gold(), C, learn_weights=False)
     before_w, before_l = lw.log_w.detach().clone(), lw.logits.detach().clone()
     lw.update(torch.randn(200, C).log_softmax(-1), lw.configure_optimizer())
     assert torch.equal(lw.log_w, before_w)
@@ -143,7 +142,7 @@ def test_learn_weights_false_keeps_weights():
 
 
 def test_nothing_learned_is_a_no_op():
-    lw = LabelWeights(random_gold(), C, MetaConfig(learn_labels=False, learn_weights=False))
+    lw = LabelWeights(random_gold(), C, learn_labels=False, learn_weights=False)
     before = {k: v.clone() for k, v in lw.state_dict().items()}
     lw.update(torch.randn(200, C).log_softmax(-1), lw.configure_optimizer())
     assert all(torch.equal(before[k], v) for k, v in lw.state_dict().items())
@@ -152,7 +151,7 @@ def test_nothing_learned_is_a_no_op():
 def test_label_update_moves_targets_toward_the_network():
     gold = np.zeros(10, dtype=int)
     wrong = np.full(10, 2)  # the frozen network is sure these are class 2
-    lw = LabelWeights(gold, C, MetaConfig(learn_weights=False))
+    lw = LabelWeights(gold, C, learn_weights=False)
     log_probs = model_log_probs(gold, np.full(10, 3.0), wrong=wrong)
     optimizer = lw.configure_optimizer()
     s0 = lw.targets().detach()
@@ -165,9 +164,9 @@ def test_label_update_moves_targets_toward_the_network():
 
 
 def test_update_on_a_subset_touches_only_its_labels():
-    lw = LabelWeights(random_gold(), C, MetaConfig(learn_weights=False))
+    lw = LabelWeights(random_gold(), C, learn_weights=False)
     before = lw.logits.detach().clone()
     idx = torch.tensor([3, 50, 7])
-    lw.update(torch.randn(3, C).log_softmax(-1), lw.configure_optimizer(), idx)
+    lw.update(torch.randn(3, C).log_softmax(-1), lw.configure_optimizer(), idx=idx)
     changed = (lw.logits != before).any(-1).nonzero().flatten()
     assert changed.tolist() == [3, 7, 50]

@@ -36,8 +36,8 @@ def test_reproduce_writes_every_table_and_resumes(tiny_corpus, tmp_path, monkeyp
     run = json.loads((out / "run.json").read_text())
     assert run["preset"] == "quick" and run["settings"]["max_epochs"] == 1
 
-    from minisermeta import cv
-    monkeypatch.setattr(cv, "_run_job", lambda *a: pytest.fail("a finished job ran again"))
+    from minisermeta import grid
+    monkeypatch.setattr(grid, "_run_job", lambda *a: pytest.fail("a finished job ran again"))
     again = reproduce(tiny_corpus, preset_name="quick", conditions=conditions, out=out, n_jobs=1,
                       progress=False, **TINY)
     assert again["table2"].equals(tables["table2"])

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import re
 
@@ -108,6 +109,31 @@ def test_annotation_errors_grow_as_clarity_falls():
     assert max(set(wrong), key=wrong.count) == "neutral"
     clear_happy = [vote for _ in range(400) for vote in annotate("happiness", 0.9, rng) if vote != "happiness"]
     assert sum(v in ("excited", "anger") for v in clear_happy) > len(clear_happy) / 2
+
+
+def test_annotator_noise_scales_the_misses():
+    rng = np.random.default_rng(0)
+    for draw in ("hear", "miss"):
+        assert all(annotate(t, c, rng, 0.0, draw=draw) == [t] * 3 for t in EMOTIONS for c in (0.0, 0.5, 1.0))
+        assert all(annotate(t, 0.0, rng, 1e6, draw=draw).count(t) < 3 for t in EMOTIONS for _ in range(20))
+        right = {noise: np.mean([v == "happiness" for _ in range(300)
+                                 for v in annotate("happiness", 0.3, rng, noise, draw=draw)])
+                 for noise in (0.5, 1.0, 2.0)}
+        assert right[0.5] > right[1.0] > right[2.0]
+    # the default noise and draw are the generator's: the same stream gives the same votes
+    first, second = np.random.default_rng(5), np.random.default_rng(5)
+    assert [annotate("anger", 0.4, first) for _ in range(50)] == \
+        [annotate("anger", 0.4, second, 1.0, draw="hear") for _ in range(50)]
+    with pytest.raises(ValueError, match="draw"):
+        annotate("anger", 0.4, rng, draw="other")
+
+
+def test_plan_draws_the_annotations_it_always_drew():
+    # sha256 (first 16 hex digits) of the votes, gold codes and clarities of plan(0.05, 0), computed before
+    # annotate took a noise: corpora generated since must not change.
+    table = plan(0.05, 0)
+    content = [list(v) for v in table["votes"]] + list(table["code"]) + list(map(float, table["clarity"]))
+    assert hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16] == "e7cb75b67f2979ad"
 
 
 def test_happiness_carries_most_label_noise():

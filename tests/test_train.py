@@ -3,10 +3,12 @@ import pytest
 import torch
 from helpers import tiny_settings, toy_dataset
 
-from minisermeta import train
-from minisermeta.cv import loso_folds
+from minisermeta import settings, train
 from minisermeta.features import Normaliser
-from minisermeta.train import CONDITIONS, Trainer, resample, run
+from minisermeta.folds import loso_folds
+from minisermeta.methods import CONDITIONS, resample
+from minisermeta.train import Trainer, prepare_fold
+from minisermeta.train import train_job as run
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +38,18 @@ def test_every_condition_runs_and_reports(dataset, fold, condition):
     assert s.shape == (len(train_idx), 4) and np.allclose(s.sum(1), 1, atol=1e-3)
     assert np.all(w > 0) and abs(w.mean() - 1) < 1e-3  # eq. (8)
     spec = CONDITIONS[condition]
+    assert result["method"] == spec.describe()
     initial_w = np.array(result["train"]["initial_w"])
-    if not spec.learn_weights:
+    if not spec.learns_weights:
         np.testing.assert_allclose(w, initial_w, rtol=1e-4)
     else:
         assert not np.allclose(w, initial_w)
     gold = np.array(result["train"]["gold"])
     if spec.targets == "gold":  # exact one-hot targets
         np.testing.assert_allclose(s, np.eye(4)[gold], atol=1e-6)
-    if spec.targets == "l" and not spec.learn_labels:  # softmax of the scale-1 one-hot logits, unchanged
+    if spec.targets == "smoothed" and not spec.learns_labels:  # softmax of the scale-1 one-hot logits, unchanged
         np.testing.assert_allclose(s.max(1), np.e / (np.e + 3), atol=1e-4)
-    if spec.learn_labels:
+    if spec.learns_labels:
         assert not np.allclose(s.max(1), np.e / (np.e + 3), atol=1e-4)
     phases = {e["phase"] for e in result["epochs"]}
     assert phases == ({"pretrain", "train"} if spec.pretrain else {"train"})
@@ -77,11 +80,9 @@ def test_early_stopping_keeps_the_best_network(dataset, fold):
     assert len(losses) == 6 or (len(losses) == best + 2 and losses[-1] >= losses[best])
     # the kept network is the best one: its validation loss is the minimum of the curve
     rng = train.set_seed(0)
-    trainer_train, valid, _ = fold.split(dataset)
-    norm = Normaliser.fit(dataset.features(trainer_train))
-    data = dataset.with_frames(norm.transform([dataset.frames])[0])
+    data, trainer_train, valid, _ = prepare_fold(dataset, fold)
     trainer = Trainer(data, CONDITIONS["blstm_att"], trainer_train, valid, settings, rng)
-    trainer.fit(learn=False, phase="train")
+    trainer.fit()
     assert trainer.validation_loss() == pytest.approx(min(e["valid_loss"] for e in trainer.history), rel=1e-5)
 
 
@@ -114,7 +115,7 @@ def test_label_weight_epoch_costs_an_inference_pass(dataset, fold, monkeypatch):
     monkeypatch.setattr(trainer.model, "forward",
                         lambda x, lengths, **k: calls.append((len(x), torch.is_grad_enabled())) or forward(x, lengths, **k))
     before = [p.detach().clone() for p in trainer.model.parameters()]
-    trainer.label_weight_epoch()
+    trainer.method.end_epoch("train")
     assert sum(n for n, _ in calls) == len(train_idx) and not any(g for _, g in calls)
     assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
 
@@ -123,17 +124,19 @@ def test_unknown_condition_and_preset():
     with pytest.raises(ValueError, match="unknown condition"):
         run(toy_dataset(per_speaker=4), "nope", loso_folds(["Ses01F", "Ses01M", "Ses02F"])[0])
     with pytest.raises(ValueError, match="unknown preset"):
-        train.preset("huge")
+        settings.preset("huge")
+    with pytest.raises(ValueError, match="unknown setting"):
+        settings.preset("quick", epochs=3)
 
 
 def test_preset_follows_quick_mode(monkeypatch):
     monkeypatch.setenv("MINISERMETA_QUICK", "1")
-    assert train.preset() == train.PRESETS["quick"]
+    assert settings.preset() == settings.PRESETS["quick"] and settings.preset_name() == "quick"
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
     monkeypatch.setenv("CI", "true")
-    assert train.preset() == train.PRESETS["paper"]
+    assert settings.preset() == settings.PRESETS["paper"]
     monkeypatch.delenv("MINISERMETA_QUICK")
-    assert train.preset() == train.PRESETS["quick"]
+    assert settings.preset() == settings.PRESETS["quick"]
 
 
 def test_a_diverged_network_is_reported(dataset, fold, monkeypatch):
@@ -141,4 +144,4 @@ def test_a_diverged_network_is_reported(dataset, fold, monkeypatch):
     trainer = Trainer(dataset, CONDITIONS["blstm_att"], train_idx, valid, tiny_settings(), train.set_seed(0))
     monkeypatch.setattr(trainer, "validation_loss", lambda: float("nan"))
     with pytest.raises(FloatingPointError, match="validation loss is nan after epoch 1"):
-        trainer.fit(learn=False, phase="train")
+        trainer.fit()

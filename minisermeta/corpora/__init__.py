@@ -1,6 +1,6 @@
 """Corpus readers; each returns the same :class:`Corpus` utterance table."""
 
-from .base import CLASS_SETS, EMOTIONS, Corpus, CorpusError, speaker_of
+from .base import CLASS_SETS, EMOTIONS, Corpus, CorpusError, CorpusWarning, speaker_of
 from .iemocap import read_iemocap
 
 
@@ -13,4 +13,5 @@ def load_corpus(corpus: str = "synthemo", classes: str = "paper", strict: bool =
     return read_iemocap(corpus, classes=classes, strict=strict)
 
 
-__all__ = ["CLASS_SETS", "EMOTIONS", "Corpus", "CorpusError", "load_corpus", "read_iemocap", "speaker_of"]
+__all__ = ["CLASS_SETS", "EMOTIONS", "Corpus", "CorpusError", "CorpusWarning", "load_corpus", "read_iemocap",
+           "speaker_of"]

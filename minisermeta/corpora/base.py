@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-EMOTIONS = ("happiness", "sadness", "neutral", "anger")
+from ..paper import EMOTIONS  # the four classes, in the order of the paper's tables
 
 # The paper keeps excited apart (595 happy utterances); most toolkits merge it.
 CLASS_SETS = {
@@ -77,6 +77,10 @@ class CorpusError(ValueError):
         self.path, self.line, self.reason = Path(path), line, reason
 
 
+class CorpusWarning(UserWarning):
+    """A corpus problem that was skipped, or that is worth knowing but harmless; names the file."""
+
+
 @dataclass(frozen=True)
 class Skipped:
     """One problem that a non-strict read skipped instead of raising."""
@@ -89,19 +93,33 @@ class Skipped:
         return str(CorpusError(self.path, self.reason, self.line))
 
 
+@dataclass(frozen=True)
+class Noted(Skipped):
+    """One oddity reported with a warning; what it concerns was kept (or was never used)."""
+
+
 class Problems:
-    """Raise on the first problem (strict) or warn, skip and count it."""
+    """Raise on the first problem (strict) or warn, skip and count it; warn about oddities either way."""
 
     def __init__(self, strict: bool):
         self.strict = strict
         self.skipped: list[Skipped] = []
+        self.noted: list[Noted] = []
 
     def report(self, path, reason: str, line: int | None = None) -> None:
+        """A problem: raise :class:`CorpusError` (strict), or warn and count it as skipped."""
         if self.strict:
             raise CorpusError(path, reason, line)
         skipped = Skipped(Path(path), reason, line)
-        warnings.warn(f"skipped {skipped}", stacklevel=3)
+        warnings.warn(f"skipped {skipped}", CorpusWarning, stacklevel=3)
         self.skipped.append(skipped)
+
+    def note(self, path, reason: str, line: int | None = None, warn: bool = True) -> None:
+        """An oddity that does not stop the read, strict or not: warn (unless ``warn=False``) and list it."""
+        noted = Noted(Path(path), reason, line)
+        if warn:
+            warnings.warn(str(noted), CorpusWarning, stacklevel=3)
+        self.noted.append(noted)
 
 
 def canonical_label(label: str) -> str | None:
@@ -127,12 +145,13 @@ def speaker_of(utterance: str) -> str:
 
 @dataclass
 class Corpus:
-    """An utterance table (see the module docstring) plus what reading it skipped."""
+    """An utterance table (see the module docstring) plus what reading it skipped or warned about."""
 
     table: pd.DataFrame
     class_set: str = "paper"
     root: Path | None = None
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[Noted] = field(default_factory=list)
 
     classes = EMOTIONS
 
@@ -183,8 +202,10 @@ class Corpus:
         return dist / dist.sum(axis=1, keepdims=True)
 
     def summary(self) -> str:
-        """One line on the size of the corpus and what reading it skipped."""
+        """One line on the size of the corpus and what reading it skipped or warned about."""
         line = f"{len(self)} utterances, {len(self.speakers)} speakers"
         if self.skipped:
             line += f"; skipped {len(self.skipped)} problem(s), first: {self.skipped[0]}"
+        if self.notes:
+            line += f"; {len(self.notes)} warning(s), first: {self.notes[0]}"
         return line

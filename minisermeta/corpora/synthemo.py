@@ -83,9 +83,9 @@ from joblib import Parallel, delayed
 from scipy.signal import lfilter
 from tqdm.auto import tqdm
 
-from .. import paper, settings
-from .base import EMOTIONS, Corpus
-from .iemocap import SAMPLE_RATE, read_iemocap
+from .. import environment, paper
+from .base import EMOTIONS, Corpus, Problems
+from .iemocap import SAMPLE_RATE, parse_evaluation, read_iemocap
 
 VERSION = 1
 MANIFEST = "synthemo.json"  # written last: its presence means "complete"
@@ -368,19 +368,36 @@ def _confusion(truth: str, clarity: float) -> tuple[list[str], np.ndarray]:
     return labels, weights / weights.sum()
 
 
-def annotate(truth: str, clarity: float, rng: np.random.Generator) -> list[str]:
+def annotate(truth: str, clarity: float, rng: np.random.Generator, noise: float = 1.0, *,
+             draw: str = "hear") -> list[str]:
     """The votes of the simulated annotators (canonical names, e.g. ``'excited'``).
 
     Each annotator hears the truth with a probability that grows with clarity;
     one who misses makes the utterance's likely mistake (shared by all) with
     probability :data:`SHARED_MISTAKE`, or another plausible confusion.
+    ``noise`` multiplies the chance of missing (capped at 1): ``0`` gives
+    perfect annotators, ``2`` twice the misses.
+
+    Each annotator draws one uniform number to decide whether they hear the
+    truth; ``draw`` says what it is compared with: ``'hear'`` hears the truth
+    when it falls below P(hear) (what :func:`plan` draws), ``'miss'`` misses
+    when it falls below P(miss) (what :func:`minisermeta.book.reannotate`
+    draws). Both give the same distribution of votes but different votes from
+    one random stream; each caller keeps its own so that its corpora and
+    results stay as they were.
     """
+    if draw not in ("hear", "miss"):
+        raise ValueError(f"draw must be 'hear' or 'miss', got {draw!r}")
     labels, weights = _confusion(truth, clarity)
     likely_mistake = labels[rng.choice(len(labels), p=weights)]
     hear_truth = HEAR_TRUTH[0] + (HEAR_TRUTH[1] - HEAR_TRUTH[0]) * clarity
+    miss = min(1.0, noise * (1 - hear_truth))
+    if noise != 1:
+        hear_truth = 1 - miss  # at noise 1, P(hear) itself: 1 - (1 - p) is not always p in floating point
     votes = []
     for _ in range(ANNOTATORS):
-        if rng.random() < hear_truth:
+        u = rng.random()
+        if (u < hear_truth) if draw == "hear" else (u >= miss):
             votes.append(truth)
         elif rng.random() < SHARED_MISTAKE:
             votes.append(likely_mistake)
@@ -552,7 +569,7 @@ def generate(out, scale: float = 0.25, seed: int = 0, n_jobs: int = -1, progress
 
 def default_root(scale: float = 0.25, seed: int = 0) -> Path:
     """Where :func:`load_synthemo` keeps the corpus for ``(scale, seed)``."""
-    return settings.home() / f"synthemo-scale{scale}-seed{seed}"
+    return environment.home() / f"synthemo-scale{scale}-seed{seed}"
 
 
 def load_synthemo(root=None, scale: float = 0.25, seed: int = 0, classes: str = "paper",
@@ -564,3 +581,17 @@ def load_synthemo(root=None, scale: float = 0.25, seed: int = 0, classes: str = 
     """
     root = default_root(scale, seed) if root is None else root
     return read_iemocap(generate(root, scale, seed, n_jobs=n_jobs, progress=progress), classes=classes)
+
+
+def all_turns(root) -> pd.DataFrame:
+    """Every utterance of a SynthEmo root with its gold label and its truth.
+
+    Unlike :func:`load_synthemo`, keeps the utterances whose gold label falls
+    outside the class set (``excited``, ``frustration``, ``xxx``); columns
+    ``utterance``, ``gold`` (canonical name) and those of ``truth.csv``.
+    """
+    root = Path(root)
+    turns = [turn for path in sorted(root.glob("Session*/dialog/EmoEvaluation/*.txt"))
+             for turn in parse_evaluation(path, Problems(strict=True))]
+    gold = pd.DataFrame(turns)[["utterance", "gold"]]
+    return gold.merge(pd.read_csv(root / "truth.csv"), on="utterance")

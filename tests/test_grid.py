@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from helpers import tiny_settings, toy_dataset
 
-from minisermeta import cv
-from minisermeta.cv import Fold, job_path, load_results, loso_folds, run_grid
+from minisermeta import grid
+from minisermeta.folds import Fold, loso_folds
+from minisermeta.grid import job_path, load_jobs, run_grid
 
 IEMOCAP_SPEAKERS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
 
@@ -42,13 +43,13 @@ def test_grid_writes_one_json_per_job_and_skips_finished_ones(tmp_path, monkeypa
     folds = loso_folds(dataset.speakers)[:2]
     settings = tiny_settings(max_epochs=1)
     run_grid(dataset, tmp_path, ["blstm_att", "w"], folds, [0], settings, n_jobs=1, progress=False)
-    assert len(load_results(tmp_path)) == 4
+    assert len(load_jobs(tmp_path)) == 4
     assert job_path(tmp_path, "w", folds[1], 0).is_file()
 
     calls = []
-    monkeypatch.setattr(cv, "_run_job", lambda *a: calls.append(a) or a[5])
+    monkeypatch.setattr(grid, "_run_job", lambda *a: calls.append(a) or a[6])
     run_grid(dataset, tmp_path, ["blstm_att", "w"], folds, [0, 1], settings, n_jobs=1, progress=False)
-    assert len(calls) == 4 and {c[3] for c in calls} == {1}  # only the new seed runs
+    assert len(calls) == 4 and {c[4] for c in calls} == {1}  # only the new seed runs
 
 
 def test_a_half_written_result_is_reported(tmp_path):
@@ -56,14 +57,15 @@ def test_a_half_written_result_is_reported(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text('{"condition": "L", "te')
     with pytest.raises(ValueError, match="Ses01F_seed0.json"):
-        load_results(tmp_path)
+        load_jobs(tmp_path)
 
 
 KILLED_RUN = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from helpers import tiny_settings, toy_dataset
-    from minisermeta.cv import loso_folds, run_grid
+    from minisermeta.folds import loso_folds
+    from minisermeta.grid import run_grid
     dataset = toy_dataset(per_speaker=8)
     run_grid(dataset, {out!r}, ["blstm_att", "L_w"], loso_folds(dataset.speakers), [0],
              tiny_settings(max_epochs=2), n_jobs=1, progress=False)
@@ -86,4 +88,4 @@ def test_killing_a_run_loses_only_the_jobs_in_flight(tmp_path):
     ran = run_grid(dataset, tmp_path, ["blstm_att", "L_w"], loso_folds(dataset.speakers), [0],
                    tiny_settings(max_epochs=2), n_jobs=1, progress=False)
     assert len(ran) == 12 - len(finished)
-    assert len(load_results(tmp_path)) == 12
+    assert len(load_jobs(tmp_path)) == 12

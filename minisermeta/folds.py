@@ -1,0 +1,51 @@
+"""Leave-one-speaker-out folds: which speakers train, validate and test a job.
+
+Folds sit below training (``train`` imports them); the grid of jobs sits above
+it (``grid``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .dataset import Dataset
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One leave-one-speaker-out split, named by its test speaker."""
+
+    test: str  # the held-out test speaker
+    valid: str  # the validation speaker: the other speaker of the test speaker's session
+
+    @property
+    def name(self) -> str:
+        """What a job result records as its ``fold``: the test speaker."""
+        return self.test
+
+    def split(self, dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Indices of the training, validation and test utterances."""
+        train = dataset.indices_of(set(dataset.speakers) - {self.test, self.valid})
+        return train, dataset.indices_of([self.valid]), dataset.indices_of([self.test])
+
+
+def loso_folds(speakers) -> list[Fold]:
+    """One fold per speaker; validation on the session partner (IEMOCAP: Ses01F ↔ Ses01M).
+
+    The paper validates on "the validation set" without naming it. Using the
+    other speaker of the same session keeps the 8 training speakers disjoint
+    from both held-out speakers and never trains on the test speaker's partner,
+    whose dialogue turns share topic and recording conditions with the test
+    speaker's. A speaker without a partner validates on the next speaker.
+    """
+    speakers = sorted({str(s) for s in speakers})
+    if len(speakers) < 3:
+        raise ValueError(f"leave-one-speaker-out needs at least 3 speakers, got {speakers}")
+    folds = []
+    for i, test in enumerate(speakers):
+        partners = [s for s in speakers if s != test and s[:5] == test[:5]]
+        valid = partners[0] if partners else speakers[(i + 1) % len(speakers)]
+        folds.append(Fold(test=test, valid=valid))
+    return folds
