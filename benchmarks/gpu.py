@@ -10,7 +10,6 @@ Without a GPU, ``--tiny`` runs the same code path on the CPU in a minute
 """
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ import torch
 
 from minisermeta import report
 from minisermeta.corpora.synthemo import load_synthemo
+from minisermeta.grid import load_jobs
 from minisermeta.model import ModelConfig
 from minisermeta.pipeline import prepare, reproduce
 from minisermeta.methods import CONDITIONS
@@ -51,7 +51,7 @@ def main():
                        n_jobs=args.n_jobs, **overrides)
     seconds = time.perf_counter() - start
 
-    results = [json.loads(p.read_text()) for p in out.glob("jobs/*/*.json")]
+    results = load_jobs(out)
     utterance_epochs = sum(len(r["train"]["gold"]) * len(r["epochs"]) for r in results)
     print(f"\ndevice: {device}; {len(results)} jobs, n_jobs={args.n_jobs}, amp={not args.no_amp}")
     print(f"wall time: {seconds:.0f} s ({seconds / 60:.1f} min)")

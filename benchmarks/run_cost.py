@@ -57,7 +57,7 @@ def main():
     args = parser.parse_args()
     results = load_jobs(args.run_dir)
     if not results:
-        raise SystemExit(f"{args.run_dir} holds no job results (jobs/*/*.json)")
+        raise SystemExit(f"{args.run_dir} holds no job results (jobs/*/*.json.gz)")
     table = cost(results)
     print(table.round(2).to_string())
     total = table["job-seconds"].sum()

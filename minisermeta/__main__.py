@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classes", choices=("paper", "merged"), default="paper",
                         help="paper: excited excluded (as in the paper); merged: excited counted as happiness")
     parser.add_argument("--lenient", action="store_true",
-                        help="skip unreadable files and lines with a warning instead of stopping")
+                        help="skip unreadable files, lines and utterances with a warning instead of stopping")
 
 
 def _load(args):
@@ -42,7 +43,7 @@ def cmd_features(args) -> None:
     from .features import extract
 
     corpus = _load(args)
-    features = extract(corpus, feature_set=args.feature_set)
+    features = [f for f in extract(corpus, feature_set=args.feature_set, strict=not args.lenient) if f is not None]
     frames = sum(len(f) for f in features)
     print(f"{len(features)} utterances, {frames} frames × {features[0].shape[1]} {args.feature_set} features")
 
@@ -51,15 +52,32 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+def _seeds(text: str) -> list[int]:
+    from .grid import check_seeds
+
+    try:
+        return check_seeds([int(n) if n.lstrip("-").isdigit() else n for n in _names(text)])
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
 def cmd_reproduce(args) -> None:
     from .pipeline import reproduce
     from .settings import preset_name
 
-    corpus = "synthemo" if args.corpus == "synthemo" else _load(args)
+    corpus = _load(args)
     preset = preset_name(args.preset)
     out = args.out or Path("runs") / f"{Path(str(args.corpus)).name}-{preset}"
     tables = reproduce(corpus, preset_name=preset, conditions=args.conditions, seeds=args.seeds, out=out,
-                       n_jobs=args.n_jobs, feature_set=args.feature_set, classes=args.classes)
+                       n_jobs=args.n_jobs, feature_set=args.feature_set, classes=args.classes,
+                       strict=not args.lenient)
     print("\nTable 2 (percent; test predictions pooled over folds and seeds)\n")
     print(report.to_markdown(tables["table2"]))
     if "table3" in tables:
@@ -74,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("synthemo", help="write the SynthEmo corpus in IEMOCAP layout")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--scale", type=float, default=0.25, help="fraction of IEMOCAP's size (1 gives ~4,490)")
+    p.add_argument("--scale", type=_positive, default=0.25, help="fraction of IEMOCAP's size (1 gives ~4,490)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-jobs", type=int, default=-1)
     p.set_defaults(run=cmd_synthemo)
@@ -93,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=("quick", "paper"), default=None,
                    help="default: quick when MINISERMETA_QUICK or CI is set, else paper")
     p.add_argument("--conditions", type=_names, default=None, help="comma-separated; default: every condition")
-    p.add_argument("--seeds", type=lambda t: [int(s) for s in _names(t)], default=[0], help="comma-separated")
+    p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated integers >= 0")
     p.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<corpus>-<preset>)")
     p.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
     p.add_argument("--feature-set", choices=FEATURE_SETS, default="paper32")
@@ -105,8 +123,8 @@ def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:  # CorpusError included: a message, not a traceback
-        sys.exit(f"error: {error}")
+    except (ValueError, OSError, FloatingPointError) as error:  # expected failures (CorpusError, a full or
+        sys.exit(f"error: {error}")  # read-only disk, a file where a folder should be): one line, not a traceback
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 
 from . import environment
 from .atomic import write_atomically
-from .corpora.base import Corpus, CorpusError
+from .corpora.base import Corpus, CorpusError, CorpusWarning
 from .corpora.iemocap import SAMPLE_RATE
 
 FEATURE_SETS = ("paper32", "egemaps", "is09")
@@ -213,7 +213,11 @@ def _cached_or_extracted(path, feature_set: str, folder: Path) -> tuple[np.ndarr
         if problem:
             raise CorpusError(path, f"{error.reason}; and its cached features {entry} {problem}") from None
         raise
-    write_atomically(entry, lambda file: np.save(file, features), binary=True)
+    try:
+        write_atomically(entry, lambda file: np.save(file, features), binary=True)
+    except OSError as error:  # a full or read-only disk: say which cache, not just the errno
+        raise OSError(error.errno, f"cannot write the feature cache ({error.strerror}); free space there or move "
+                                   "it with MINISERMETA_HOME", str(entry)) from error
     if problem:
         return features, f"{path}: its cached {feature_set} features {entry} {problem}; extracted them again"
     return features, None
@@ -259,7 +263,8 @@ def extract(
     cache_dir=None,
     progress: bool = True,
     n_jobs: int = 1,
-) -> list[np.ndarray]:
+    strict: bool = True,
+) -> list[np.ndarray | None]:
     """Features of every utterance, in the order of ``corpus.table`` (or of the paths).
 
     Each result is cached in ``cache_dir / config_key(feature_set) / <audio hash>.npy``
@@ -268,6 +273,8 @@ def extract(
     one process manages about 85-100x real time. A cache entry that fails the
     checks of a fresh extraction is extracted again, with one warning for all
     of them; ``tmp*.tmp`` files an hour old, left by a killed run, are removed.
+    A file whose features cannot be extracted raises :class:`CorpusError`; with
+    ``strict=False`` its entry is ``None`` instead, with one warning for all of them.
     """
     _check(feature_set)
     paths = list(corpus_or_paths.table["path"]) if isinstance(corpus_or_paths, Corpus) else list(corpus_or_paths)
@@ -280,11 +287,13 @@ def extract(
         results = Parallel(n_jobs=n_jobs, return_as="generator")(
             delayed(_job)(path, feature_set, folder) for path in paths
         )
-    features, replaced = [], []
+    features, replaced, failed = [], [], []
     with bar:
         for result, replacement, failure in results:
-            if failure:
+            if failure and strict:
                 raise CorpusError(*failure)
+            if failure:
+                failed.append(str(CorpusError(*failure)))
             features.append(result)
             if replacement:
                 replaced.append(replacement)
@@ -292,6 +301,10 @@ def extract(
     if replaced:
         more = f" (and {len(replaced) - 1} more bad cache entries, replaced too)" if len(replaced) > 1 else ""
         warnings.warn(replaced[0] + more, stacklevel=2)
+    if failed:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        warnings.warn(f"skipped {len(failed)} utterance(s) whose features cannot be extracted: {failed[0]}{more}",
+                      CorpusWarning, stacklevel=2)
     return features
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .corpora.base import session_of
 from .dataset import Dataset
 
 
@@ -45,7 +46,7 @@ def loso_folds(speakers) -> list[Fold]:
         raise ValueError(f"leave-one-speaker-out needs at least 3 speakers, got {speakers}")
     folds = []
     for i, test in enumerate(speakers):
-        partners = [s for s in speakers if s != test and s[:5] == test[:5]]
+        partners = [s for s in speakers if s != test and session_of(s) == session_of(test)]
         valid = partners[0] if partners else speakers[(i + 1) % len(speakers)]
         folds.append(Fold(test=test, valid=valid))
     return folds

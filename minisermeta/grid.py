@@ -1,22 +1,32 @@
 """The grid of (condition, fold, seed) jobs of one run directory.
 
 A *job* trains one method on one fold with one seed (``train.train_job``) and
-writes one JSON file when it finishes (atomically), so rerunning the same grid
-skips finished jobs and a killed run loses only the jobs in flight. A *run* is
-a directory: ``run.json`` (what it was computed from, ``pipeline``) and
-``jobs/<condition>/<fold>_seed<seed>.json``. The grid runs through joblib: a
-user who outgrows one machine switches the joblib backend
-(``with joblib.parallel_config(backend="dask")``) instead of this module
-growing a scheduler. Jobs are picklable: (condition name, method, fold, seed,
-settings).
+writes its result, gzipped JSON, when it finishes (atomically), so rerunning
+the same grid skips finished jobs and a killed run loses only the jobs in
+flight. A *run* is a directory: ``run.json`` (what its jobs were computed from;
+``pipeline``) and ``jobs/<condition>/<fold>_seed<seed>.json.gz``. Every job
+records the run's ``id``, and :func:`load_jobs` refuses one that does not
+carry it. Two processes running the same grid into one directory share the
+work: each job is claimed with a lock file (released by the operating system
+if the process dies), and a process waits at the end for the jobs the other
+one is training.
+
+The grid runs through joblib: a user who outgrows one machine switches the
+joblib backend (``with joblib.parallel_config(backend="dask")``) instead of
+this module growing a scheduler. Jobs are picklable: (condition name, method,
+fold, seed, settings).
 """
 
 from __future__ import annotations
 
+import fcntl
+import gzip
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
@@ -27,53 +37,133 @@ from .methods import Method, resolve
 from .settings import Settings
 from .train import train_job
 
+JOB_KEYS = ("condition", "fold", "seed", "settings", "epochs", "test", "train")  # what every job result holds
+
+
+def check_seeds(seeds) -> list[int]:
+    """``seeds`` as a list, or ``ValueError``: none given, one given twice, or one that is not an integer >= 0."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("no seed given")
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seeds are integers >= 0, got {seed!r}")
+    repeated = sorted({int(s) for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ValueError(f"seed {', '.join(map(str, repeated))} given more than once")
+    return [int(s) for s in seeds]
+
 
 def job_path(out: Path, condition: str, fold: Fold, seed: int) -> Path:
-    return Path(out) / "jobs" / condition / f"{fold.name}_seed{seed}.json"
+    return Path(out) / "jobs" / condition / f"{fold.name}_seed{seed}.json.gz"
 
 
 def write_json(path: Path, data) -> None:
-    """Write ``data`` as JSON so that ``path`` is either absent or complete, never half-written."""
-    write_atomically(path, lambda file: json.dump(data, file))
+    """Write ``data`` as JSON (gzipped for ``*.gz``) so that ``path`` is either absent or complete."""
+    if Path(path).suffix == ".gz":
+        def write(file):
+            with gzip.GzipFile(fileobj=file, mode="wb", mtime=0) as packed:  # mtime 0: same bytes for the same data
+                packed.write(json.dumps(data).encode())
+        write_atomically(path, write, binary=True)
+    else:
+        write_atomically(path, lambda file: json.dump(data, file))
+
+
+def read_json(path: Path):
+    """What :func:`write_json` wrote; ``ValueError`` naming the file when it is not (gzipped) JSON."""
+    path = Path(path)
+    try:
+        with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as file:
+            return json.load(file)
+    except (json.JSONDecodeError, UnicodeDecodeError, gzip.BadGzipFile, EOFError) as error:
+        raise ValueError(f"{path}: not readable JSON ({error}); delete it to rerun what wrote it") from error
+
+
+def run_id(out: Path) -> str | None:
+    """The id a run directory's ``run.json`` gives its jobs (None without one)."""
+    path = Path(out) / "run.json"
+    return read_json(path).get("id") if path.is_file() else None
 
 
 def load_jobs(out: Path) -> list[dict]:
-    """Every finished job's result under a run directory."""
+    """Every finished job's result under a run directory, each checked to belong to it."""
+    out = Path(out)
+    expected = run_id(out)
     results = []
-    for path in sorted(Path(out).glob("jobs/*/*.json")):
-        try:
-            results.append(json.loads(path.read_text()))
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: not a finished job result ({error}); delete it to rerun the job") from error
+    for path in sorted(out.glob("jobs/*/*.json.gz")):
+        result = read_json(path)
+        missing = [key for key in JOB_KEYS if key not in result] if isinstance(result, dict) else list(JOB_KEYS)
+        if missing:
+            raise ValueError(f"{path}: not a job result (no {', '.join(missing)}); delete it to rerun the job")
+        if expected is not None and result.get("run") != expected:
+            raise ValueError(f"{path}: {path.name} belongs to another run (run id {result.get('run')}, this run is "
+                             f"{expected}); it was copied here or the run changed: delete it to rerun the job")
+        results.append(result)
     return results
 
 
+@contextmanager
+def _claim(path: Path, wait: bool):
+    """Hold the lock file of job ``path``; yields whether it is held (False: another process has it, and not ``wait``).
+
+    The operating system releases the lock of a process that dies, so a killed
+    run never blocks the next one.
+    """
+    lock = path.with_name(path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
 def _run_job(dataset: Dataset, condition: str, method: Method, fold: Fold, seed: int, settings: Settings,
-             path: Path, threads: int) -> Path:
+             path: Path, threads: int, run: str | None, wait: bool = False) -> Path | None:
+    """Train the job unless another process holds (``wait``: waits for it) or finished it; its path if trained here."""
     import torch
 
-    torch.set_num_threads(threads)
-    write_json(path, train_job(dataset, method, fold, seed=seed, settings=settings, name=condition))
-    return path
+    with _claim(path, wait) as mine:
+        if not mine:
+            return None
+        if not path.is_file():
+            torch.set_num_threads(threads)
+            result = train_job(dataset, method, fold, seed=seed, settings=settings, name=condition)
+            write_json(path, {**result, "run": run})
+            trained = path
+        else:
+            trained = None
+        path.with_name(path.name + ".lock").unlink(missing_ok=True)  # while held: no one can claim a done job
+        return trained
 
 
 def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings, n_jobs: int = 1,
              progress: bool = True) -> list[Path]:
-    """Run every (condition, fold, seed) job whose result is not on disk yet.
+    """Run every (condition, fold, seed) job whose result is not on disk yet; the paths of the jobs trained here.
 
     ``conditions`` are names of ``methods.CONDITIONS`` or a ``{name: Method}``
     dict (a method of your own); jobs share the CPU cores (one thread each when
-    several run at once).
+    several run at once). Returns once every job is on disk, also those another
+    process was training.
     """
     out = Path(out)
     methods = resolve(conditions)
+    seeds = check_seeds(seeds)
+    run = run_id(out)
     todo = [(c, f, s) for c in methods for f in folds for s in seeds if not job_path(out, c, f, s).is_file()]
     done = len(methods) * len(folds) * len(seeds) - len(todo)
     if done and progress:
         print(f"{done} job(s) already finished under {out}, skipping them")
     workers = n_jobs if n_jobs > 0 else max(os.cpu_count() + 1 + n_jobs, 1)
     threads = max(1, (os.cpu_count() or 1) // min(workers, max(len(todo), 1)))
-    jobs = (delayed(_run_job)(dataset, c, methods[c], f, s, settings, job_path(out, c, f, s), threads)
+    jobs = (delayed(_run_job)(dataset, c, methods[c], f, s, settings, job_path(out, c, f, s), threads, run)
             for c, f, s in todo)
     paths = Parallel(n_jobs=workers, return_as="generator_unordered")(jobs)
-    return list(tqdm(paths, total=len(todo), desc="jobs", disable=not progress))
+    trained = [path for path in tqdm(paths, total=len(todo), desc="jobs", disable=not progress) if path is not None]
+    for c, f, s in todo:  # jobs another process held: wait for it, and train those it left unfinished
+        path = job_path(out, c, f, s)
+        if not path.is_file() and _run_job(dataset, c, methods[c], f, s, settings, path, threads, run, wait=True):
+            trained.append(path)
+    return trained

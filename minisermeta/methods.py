@@ -5,6 +5,7 @@ name; it calls a :class:`Method`'s hooks::
 
     method.setup(trainer)                     once, after the network is built
     for phase in method.phases:               each phase trains to early stopping
+        method.start_phase(phase)
         each network epoch:
             method.epoch_utterances(rng)      the training utterances of the epoch
             method.loss(logits, batch)        the loss of one batch (eq. 6 for the paper's methods)
@@ -53,6 +54,9 @@ class Method:
     def setup(self, trainer) -> None:
         """Prepare for the trainer's training utterances (``trainer.data``, ``trainer.train``)."""
         self.train_ = trainer.train
+
+    def start_phase(self, phase: str) -> None:
+        """Before the first network epoch of each phase."""
 
     def epoch_utterances(self, rng: np.random.Generator) -> np.ndarray:
         """Dataset indices of the utterances of the next network epoch: all training utterances."""
@@ -152,6 +156,7 @@ class LearnedLabelsWeights(FixedTargets):
     targets: str = "smoothed"  # where s_n starts; learned labels start from softmax(label_scale * one-hot)
     learn_labels: bool = True  # update l in the l/w epoch
     learn_weights: bool = True  # update w in the l/w epoch
+    pretrain_targets: str = "same"  # while pretraining: "same" targets as after, or "gold" one-hot (the paper's text)
 
     @property
     def learns_labels(self) -> bool:
@@ -163,8 +168,24 @@ class LearnedLabelsWeights(FixedTargets):
 
     def setup(self, trainer) -> None:
         super().setup(trainer)
+        if self.pretrain_targets not in ("same", "gold"):
+            raise ValueError(f"unknown pretrain_targets {self.pretrain_targets!r}; choose same or gold")
         self.trainer_ = trainer  # its inference pass gives the l/w epoch its log y_n
         self.optimizer_ = self.labels_.configure_optimizer(trainer.settings.lr_labels, trainer.settings.lr_weights)
+        data, train = trainer.data, trainer.train
+        self.gold_targets_ = LabelWeights(data.gold[train], data.n_classes, learn_labels=False, learn_weights=False,
+                                          class_weighted=self.class_weighted,
+                                          targets=np.eye(data.n_classes, dtype=np.float32)[data.gold[train]]
+                                          ).to(trainer.device) if self.pretrain_targets == "gold" else None
+        self.phase_ = None
+
+    def start_phase(self, phase: str) -> None:
+        self.phase_ = phase
+
+    def loss(self, logits: Tensor, batch: Batch) -> Tensor:
+        if self.phase_ == "pretrain" and self.gold_targets_ is not None:
+            return self.gold_targets_.loss(logits, batch.rows)  # eq. (6) on one-hot gold and eq. (4) weights
+        return super().loss(logits, batch)
 
     def end_epoch(self, phase: str) -> None:
         """The l/w epoch (Algorithm 1, second step); none while pretraining."""
@@ -199,6 +220,13 @@ CONDITIONS = {
     # Controls. Everything of L + w except the learning: the targets softmax(label_scale * one-hot)
     # and eq. (4) weights, both fixed. What L + w gains beyond label smoothing is L + w minus this.
     "smoothed": FixedTargets(targets="smoothed", title="BLSTM + ATT + smoothed targets"),
+    # The pretrained variant's schedule (train to early stopping, then again) without learning l or w:
+    # what L + w pretrained gains beyond its extra epochs is L + w pretrained minus this.
+    "smoothed_pretrained": FixedTargets(targets="smoothed", pretrain=True,
+                                        title="BLSTM + ATT + smoothed targets, pretrained"),
+    # The pretrained variant as the paper describes it: pretrained "with the original labels" (one-hot gold).
+    "L_w_pretrained_gold": LearnedLabelsWeights(pretrain=True, pretrain_targets="gold",
+                                                title="BLSTM + ATT + L + w pretrained on one-hot gold"),
 }
 
 

@@ -7,6 +7,7 @@ already on disk.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -17,14 +18,29 @@ from .dataset import Dataset
 from .environment import home
 from .features import extract
 from .folds import loso_folds
-from .grid import load_jobs, run_grid, write_json
+from .atomic import write_atomically
+from .grid import check_seeds, load_jobs, read_json, run_grid, write_json
 from .methods import resolve
 from .settings import preset, preset_name as resolve_preset
 
 
-def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True, n_jobs: int = 1) -> Dataset:
-    """Extract (or load from the cache) the features of a corpus and pack them for training."""
-    return Dataset.from_corpus(corpus, extract(corpus, feature_set=feature_set, progress=progress, n_jobs=n_jobs))
+# What a run's jobs were computed from: a run directory mixes no jobs that differ in any of these.
+IDENTITY = ("classes", "feature_set", "preset", "settings", "data")
+
+
+def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True, n_jobs: int = 1,
+            strict: bool = True) -> Dataset:
+    """Extract (or load from the cache) the features of a corpus and pack them for training.
+
+    ``strict=False`` (the CLI's ``--lenient``) drops, with a warning and a
+    count, the utterances whose features cannot be extracted instead of stopping.
+    """
+    features = extract(corpus, feature_set=feature_set, progress=progress, n_jobs=n_jobs, strict=strict)
+    kept = [i for i, f in enumerate(features) if f is not None]
+    if len(kept) < len(features):
+        corpus = corpus.subset(kept)
+        features = [features[i] for i in kept]
+    return Dataset.from_corpus(corpus, features)
 
 
 def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "report.pd.DataFrame"]:
@@ -43,33 +59,52 @@ def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "
         tables["fig3_label_moves"] = report.label_moves(results)
     if has_truth and conditions & {"L", "L_w", "L_w_pretrained"}:
         tables["label_fixes"] = report.label_fixes(results)
-    for name, table in tables.items():
-        table.to_csv(out / f"{name}.csv")
-        (out / f"{name}.md").write_text(report.to_markdown(table) + "\n")
+    for name, table in tables.items():  # each file whole or not at all, as the job files
+        write_atomically(out / f"{name}.csv", table.to_csv)
+        write_atomically(out / f"{name}.md", lambda file: file.write(report.to_markdown(table) + "\n"))
     return tables
 
 
-def _claim(out: Path, run: dict) -> None:
-    """Record what a run directory holds; refuse to mix jobs of a different setup into it."""
+def identity(run: dict) -> str:
+    """A run's id: a hash of its :data:`IDENTITY` fields; every job of the run records it."""
+    return hashlib.blake2b(json.dumps({k: run[k] for k in IDENTITY}, sort_keys=True).encode(),
+                           digest_size=8).hexdigest()
+
+
+def _claim(out: Path, run: dict) -> str:
+    """Record what a run directory is computed from, or check it against what it records; the run's id."""
     path = out / "run.json"
     if not path.is_file():
+        run = {**run, "id": identity(run)}
         write_json(path, run)
-        return
+        return run["id"]
     check_run(out, **run)
+    return read_json(path)["id"]
 
 
 def check_run(out, **run) -> None:
-    """Raise ``ValueError`` unless ``out/run.json`` records the given fields (``preset=…``, ``settings=…``).
+    """Raise ``ValueError`` unless ``out/run.json`` records the given fields of :data:`IDENTITY`.
 
-    A run loaded from disk (the book's committed one) is checked like this, so
-    a changed preset cannot pass off old results as its own.
+    Fields not given are not checked: the book checks a committed run's
+    ``preset`` and ``settings`` without its corpus at hand; ``reproduce``
+    checks them before extracting features and everything, ``data`` included,
+    after. ``data`` is ``Dataset.fingerprint()``: relabelled turns, changed
+    votes or truth, other utterances or other features all change it.
     """
     out = Path(out)
     path = out / "run.json"
     if not path.is_file():
         raise ValueError(f"{out} holds no run.json; it was not written by minisermeta.reproduce")
-    before = json.loads(path.read_text())
-    run = json.loads(json.dumps(run))  # as it reads back from disk (tuples become lists)
+    before = read_json(path)
+    if not isinstance(before, dict) or "id" not in before or "data" not in before:
+        raise ValueError(f"{path} records no data fingerprint (written by an older minisermeta, or damaged); "
+                         "choose another --out (or delete it) to start a new run")
+    run = json.loads(json.dumps({k: v for k, v in run.items() if k in IDENTITY}))  # as it reads back from disk
+    if "data" in run and before["data"] != run["data"]:
+        changed = sorted(k for k in run["data"].keys() | before["data"].keys()
+                         if before["data"].get(k) != run["data"].get(k))
+        raise ValueError(f"{out} holds a run computed from other data (changed: {', '.join(changed)}); "
+                         "choose another --out (or delete it) to start a new run")
     changed = [key for key in sorted(run) if before.get(key) != run[key]]
     if changed:
         detail = ""
@@ -97,23 +132,32 @@ def corpus_location(root) -> str:
 
 def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None, conditions=None, seeds=(0,),
               out="runs/synthemo", n_jobs: int = -1, feature_set: str = "paper32", classes: str = "paper",
-              progress: bool = True, **overrides) -> dict:
+              progress: bool = True, strict: bool = True, **overrides) -> dict:
     """Run (or resume) the grid of Table 2 and write its tables; returns them by name.
 
     ``corpus`` is ``'synthemo'``, an IEMOCAP-layout root or a :class:`Corpus`;
     ``preset_name`` ``quick`` or ``paper`` (default: by quick mode);
     ``conditions`` names from ``methods.CONDITIONS`` (default: the paper's
     Table 2, ``methods.PAPER_CONDITIONS``) or a ``{name: Method}`` dict;
-    ``overrides`` change single fields of the preset (e.g. ``max_epochs=2``).
+    ``overrides`` change single fields of the preset (e.g. ``max_epochs=2``);
+    ``strict=False`` skips unreadable files and utterances (``--lenient``).
+    A run directory holds the jobs of one setup computed from one dataset: a
+    different one is refused (``check_run``).
     """
     methods = resolve(conditions)
+    seeds = check_seeds(seeds)
+    if Path(out).exists() and not Path(out).is_dir():
+        raise ValueError(f"{out} is a file, not a run directory; choose another --out")
     preset_name = resolve_preset(preset_name)
     settings = preset(preset_name, **overrides)
-    corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus, classes=classes)
+    corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus, classes=classes, strict=strict)
     out = Path(out)
-    _claim(out, dict(corpus=corpus_location(corpus.root), classes=corpus.class_set, feature_set=feature_set,
-                     utterances=len(corpus), preset=preset_name, settings=asdict(settings)))
-    dataset = prepare(corpus, feature_set, progress, n_jobs)
-    run_grid(dataset, out, methods, loso_folds(dataset.speakers), list(seeds), settings, n_jobs, progress)
+    identity = dict(classes=corpus.class_set, feature_set=feature_set, preset=preset_name, settings=asdict(settings))
+    if (out / "run.json").is_file():
+        check_run(out, **identity)  # fail before extracting features when the setup differs
+    dataset = prepare(corpus, feature_set, progress, n_jobs, strict)
+    _claim(out, dict(corpus=corpus_location(corpus.root), utterances=len(dataset), **identity,
+                     data=dataset.fingerprint()))
+    run_grid(dataset, out, methods, loso_folds(dataset.speakers), seeds, settings, n_jobs, progress)
     results = [r for r in load_jobs(out) if r["condition"] in methods and r["seed"] in seeds]
     return write_tables(results, out, corpus.has_truth)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import metrics, paper
-from .corpora import Corpus
+from . import metrics, paper, stats
+from .corpora import Corpus, session_of
 
 
 def _titled(emotions) -> list[str]:
@@ -78,19 +78,27 @@ def _score_row(true, pred, n_classes) -> list[float]:
     return list(100 * per_class) + [100 * s["wa"], 100 * s["ua"]]
 
 
-def table2(results: list[dict], against: str = "gold") -> pd.DataFrame:
-    """Table 2 (percent), test predictions pooled over every fold and seed of a condition.
+def table2(results: list[dict], against: str = "gold", estimator: str = "pooled") -> pd.DataFrame:
+    """Table 2 (percent) of each condition over every fold and seed.
 
-    ``against='truth'`` scores a simulated corpus against its true labels.
+    ``estimator='pooled'`` scores the test predictions of all jobs pooled;
+    ``'fold_mean'`` averages each job's own scores (the paper's printed F1 lies
+    below the harmonic mean of its P and R in every cell, as a mean of per-fold
+    F1s does). ``against='truth'`` scores a simulated corpus against its true labels.
     """
+    if estimator not in ("pooled", "fold_mean"):
+        raise ValueError(f"unknown estimator {estimator!r}; choose pooled or fold_mean")
     titles = _titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
-        true = [t for r in group for t in r["test"][against]]
-        if None in true:
+        if any(None in r["test"][against] for r in group):
             raise ValueError(f"results of {condition} have no {against!r} labels")
-        pred = [p for r in group for p in r["test"]["pred"]]
-        rows[condition] = _score_row(true, pred, len(paper.EMOTIONS))
+        if estimator == "pooled":
+            rows[condition] = _score_row([t for r in group for t in r["test"][against]],
+                                         [p for r in group for p in r["test"]["pred"]], len(paper.EMOTIONS))
+        else:
+            rows[condition] = list(np.nanmean([_score_row(r["test"][against], r["test"]["pred"],
+                                                          len(paper.EMOTIONS)) for r in group], axis=0))
     ordered = _ordered(rows)
     table = pd.DataFrame([rows[c] for c in ordered], columns=_table2_columns(paper.EMOTIONS),
                          index=[titles[c] for c in ordered])
@@ -171,6 +179,79 @@ def paired_differences(results: list[dict], baseline: str = "blstm_att", against
             "WA diff": diff[:, 0].mean(), "WA s.e.": se[0], "UA diff": diff[:, 1].mean(), "UA s.e.": se[1],
             "folds better (UA)": int((diff[:, 1] > 0).sum()), "folds": len(folds)}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _session_scores(group: list[dict], against: str, estimator: str) -> dict[str, np.ndarray]:
+    """WA and UA (percent) of each session's test speakers, averaged over seeds.
+
+    ``estimator='pooled'`` scores the predictions of a session's folds pooled;
+    ``'fold_mean'`` averages the folds' own scores. Either way a session counts once.
+    """
+    if estimator not in ("pooled", "fold_mean"):
+        raise ValueError(f"unknown estimator {estimator!r}; choose pooled or fold_mean")
+    by_seed: dict[tuple[str, int], list[dict]] = {}
+    for r in group:
+        by_seed.setdefault((session_of(r["fold"]), r["seed"]), []).append(r)
+    per_seed: dict[str, list[np.ndarray]] = {}
+    for (session, _), jobs in by_seed.items():
+        if estimator == "pooled":
+            true = [t for r in jobs for t in r["test"][against]]
+            score = np.array(_score_row(true, [p for r in jobs for p in r["test"]["pred"]], len(paper.EMOTIONS))[-2:])
+        else:
+            score = np.mean([_score_row(r["test"][against], r["test"]["pred"], len(paper.EMOTIONS))[-2:]
+                             for r in jobs], axis=0)
+        per_seed.setdefault(session, []).append(score)
+    return {session: np.mean(scores, axis=0) for session, scores in per_seed.items()}
+
+
+def session_intervals(results: list[dict], against: str = "gold", estimator: str = "pooled",
+                      confidence: float = 0.95) -> pd.DataFrame:
+    """Each condition's WA and UA (percent): mean over sessions and its t interval, sessions as the unit."""
+    titles, grouped = _titles(results), _by_condition(results)
+    rows = {}
+    for condition in _ordered(grouped):
+        scores = np.array(list(_session_scores(grouped[condition], against, estimator).values()))
+        row = {}
+        for k, measure in enumerate(("WA", "UA")):
+            row[measure], row[f"{measure} low"], row[f"{measure} high"] = stats.t_interval(scores[:, k], confidence)
+        rows[titles[condition]] = {**row, "sessions": len(scores),
+                                   "seeds": len({r["seed"] for r in grouped[condition]})}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def paired_by_session(results: list[dict], baseline: str = "blstm_att", against: str = "gold",
+                      estimator: str = "pooled", confidence: float = 0.95, conditions=None) -> pd.DataFrame:
+    """Each condition minus ``baseline``, with the session as the independent unit.
+
+    For each session both ran, the difference of their scores (points; seeds
+    averaged first); the mean over sessions, its t interval (``stats``) and a
+    two-sided p-value, Holm-corrected over the table's family of tests (every
+    condition, WA and UA). A difference is "real" when its Holm p is below
+    1 - ``confidence``. ``conditions`` limits the family (default: all but the baseline).
+    """
+    titles, grouped = _titles(results), _by_condition(results)
+    if baseline not in grouped:
+        raise ValueError(f"no results of the baseline {baseline!r}; run it first")
+    base = _session_scores(grouped[baseline], against, estimator)
+    chosen = [c for c in _ordered(grouped) if c != baseline and (conditions is None or c in conditions)]
+    rows = {}
+    for condition in chosen:
+        scores = _session_scores(grouped[condition], against, estimator)
+        sessions = sorted(scores.keys() & base.keys())
+        diff = np.array([scores[s] - base[s] for s in sessions])
+        row = {}
+        for k, measure in enumerate(("WA", "UA")):
+            row[f"{measure} diff"], row[f"{measure} low"], row[f"{measure} high"] = \
+                stats.t_interval(diff[:, k], confidence)
+            row[f"{measure} p"] = stats.t_test(diff[:, k])
+        rows[titles[condition]] = {**row, "sessions better (UA)": int((diff[:, 1] > 0).sum()),
+                                   "sessions": len(sessions)}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if len(table):
+        adjusted = stats.holm(np.concatenate([table["WA p"], table["UA p"]]))
+        table.insert(table.columns.get_loc("WA p") + 1, "WA p (Holm)", adjusted[:len(table)])
+        table.insert(table.columns.get_loc("UA p") + 1, "UA p (Holm)", adjusted[len(table):])
+    return table
 
 
 def clear_of_noise(paired: pd.DataFrame, measure: str = "UA") -> pd.Series:

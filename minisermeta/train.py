@@ -102,6 +102,7 @@ class Trainer:
     def fit(self) -> None:
         """Every phase of the method to early stopping; leaves the best network (and method state) in place."""
         for phase in self.method.phases:
+            self.method.start_phase(phase)
             self.fit_phase(phase)
 
     def fit_phase(self, phase: str) -> None:

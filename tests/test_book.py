@@ -15,7 +15,7 @@ import pytest
 from minisermeta import book, grid, pipeline, report
 from minisermeta.corpora import Corpus
 from minisermeta.folds import loso_folds
-from minisermeta.methods import PAPER_CONDITIONS
+from minisermeta.methods import CONDITIONS, PAPER_CONDITIONS
 from minisermeta.settings import preset
 
 from helpers import tiny_settings, toy_dataset
@@ -48,13 +48,14 @@ def _fake_jobs(run_dir, seeds=(0,)):
     settings = tiny_settings(max_epochs=1)
     folds = {f.test: f for f in loso_folds(dataset.speakers)}
     result = train_job(dataset, "L_w", folds["Ses01F"], settings=settings)
-    grid.write_json(run_dir / "run.json", {"preset": "quick", "settings": asdict(preset("quick"))})
+    grid.write_json(run_dir / "run.json", {"preset": "quick", "settings": asdict(preset("quick")), "id": "toy",
+                                           "data": dataset.fingerprint()})
     for condition, method in PAPER_CONDITIONS.items():
         for fold in loso_folds(book.SPEAKERS):
             for seed in seeds:
                 grid.write_json(grid.job_path(run_dir, condition, fold, seed),
                                 {**result, "condition": condition, "method": method.describe(),
-                                 "fold": fold.test, "seed": seed})
+                                 "fold": fold.test, "seed": seed, "run": "toy"})
 
 
 def test_results_load_a_complete_run_without_the_corpus(tmp_path, monkeypatch):
@@ -85,8 +86,11 @@ def test_the_committed_book_run_matches_the_paper_preset(monkeypatch):
     full = book.setup()
     assert book.is_complete(full), "results/book-paper lacks jobs of the full mode's grid"
     pipeline.check_run(full.run_dir, preset="paper", settings=asdict(preset("paper")), classes="paper",
-                       feature_set="paper32", corpus=f"$MINISERMETA_HOME/synthemo-scale{full.scale}-seed{full.corpus_seed}")
-    assert all(job["condition"] in PAPER_CONDITIONS and job["seed"] in full.seeds for job in grid.load_jobs(full.run_dir))
+                       feature_set="paper32")
+    assert grid.read_json(full.run_dir / "run.json")["corpus"] == \
+        f"$MINISERMETA_HOME/synthemo-scale{full.scale}-seed{full.corpus_seed}"
+    jobs = grid.load_jobs(full.run_dir)  # each job checked to carry the run's id
+    assert all(job["condition"] in CONDITIONS and job["seed"] in full.seeds for job in jobs)
 
 
 def test_the_saved_notebooks_show_the_full_mode(monkeypatch):

@@ -261,3 +261,17 @@ def test_stale_temporary_files_are_removed(tmp_path):
     assert not stale.exists()  # left by a killed run
     assert young.exists()  # may be another process's write in progress
     assert other.exists()  # not a name write_atomically makes
+
+
+def test_a_full_disk_names_the_feature_cache(tmp_path, monkeypatch):
+    import errno
+
+    from minisermeta import features
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(features, "write_atomically", full)
+    path = write(tmp_path / "Ses01F_impro01_F000.wav", glottal(150, 0.5))
+    with pytest.raises(OSError, match=r"cannot write the feature cache \(No space left on device\).*cache"):
+        extract([path], cache_dir=tmp_path / "cache", progress=False)

@@ -1,4 +1,4 @@
-import json
+import gzip
 import subprocess
 import sys
 import textwrap
@@ -47,16 +47,17 @@ def test_grid_writes_one_json_per_job_and_skips_finished_ones(tmp_path, monkeypa
     assert job_path(tmp_path, "w", folds[1], 0).is_file()
 
     calls = []
-    monkeypatch.setattr(grid, "_run_job", lambda *a: calls.append(a) or a[6])
-    run_grid(dataset, tmp_path, ["blstm_att", "w"], folds, [0, 1], settings, n_jobs=1, progress=False)
+    monkeypatch.setattr(grid, "_run_job", lambda *a: calls.append(a) or grid.write_json(a[6], {}) or a[6])
+    ran = run_grid(dataset, tmp_path, ["blstm_att", "w"], folds, [0, 1], settings, n_jobs=1, progress=False)
     assert len(calls) == 4 and {c[4] for c in calls} == {1}  # only the new seed runs
+    assert sorted(ran) == sorted(job_path(tmp_path, c, f, 1) for c in ("blstm_att", "w") for f in folds)
 
 
 def test_a_half_written_result_is_reported(tmp_path):
-    path = tmp_path / "jobs" / "L" / "Ses01F_seed0.json"
+    path = tmp_path / "jobs" / "L" / "Ses01F_seed0.json.gz"
     path.parent.mkdir(parents=True)
-    path.write_text('{"condition": "L", "te')
-    with pytest.raises(ValueError, match="Ses01F_seed0.json"):
+    path.write_bytes(gzip.compress(b'{"condition": "L", "te'))
+    with pytest.raises(ValueError, match="Ses01F_seed0.json.gz: not readable JSON"):
         load_jobs(tmp_path)
 
 
@@ -76,14 +77,14 @@ def test_killing_a_run_loses_only_the_jobs_in_flight(tmp_path):
     script = KILLED_RUN.format(tests=str(Path(__file__).parent), out=str(tmp_path))
     process = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.time() + 120
-    while len(list(tmp_path.glob("jobs/*/*.json"))) < 2 and time.time() < deadline:
+    while len(list(tmp_path.glob("jobs/*/*.json.gz"))) < 2 and time.time() < deadline:
         time.sleep(0.05)
     process.kill()
     process.wait()
-    finished = list(tmp_path.glob("jobs/*/*.json"))
+    finished = list(tmp_path.glob("jobs/*/*.json.gz"))
     assert 2 <= len(finished) < 12, "the run should be killed mid-grid"
     for path in finished:  # whatever was written is complete
-        assert json.loads(path.read_text())["fold"] in path.name
+        assert grid.read_json(path)["fold"] in path.name
     dataset = toy_dataset(per_speaker=8)
     ran = run_grid(dataset, tmp_path, ["blstm_att", "L_w"], loso_folds(dataset.speakers), [0],
                    tiny_settings(max_epochs=2), n_jobs=1, progress=False)

@@ -130,3 +130,25 @@ def test_every_paper_row_has_its_paper_name():
     for name, method in PAPER_CONDITIONS.items():
         assert method.title == paper.METHOD_NAMES[name]
     assert methods.CONDITIONS["smoothed"].title and "smoothed" not in paper.METHOD_NAMES
+
+
+def test_pretraining_on_gold_trains_first_exactly_as_the_baseline(dataset, fold):
+    """The paper's pretrained variant: its first phase is BLSTM + ATT (one-hot gold, eq. 4 weights), epoch by epoch."""
+    settings = tiny_settings(max_epochs=2)
+    baseline = train_job(dataset, "blstm_att", fold, seed=2, settings=settings)
+    variant = train_job(dataset, "L_w_pretrained_gold", fold, seed=2, settings=settings)
+    pretrain = [e for e in variant["epochs"] if e["phase"] == "pretrain"]
+    assert [(e["train_loss"], e["valid_loss"]) for e in pretrain] == \
+        [(e["train_loss"], e["valid_loss"]) for e in baseline["epochs"]]
+    s = np.array(variant["train"]["s"])  # then l starts from softmax(label_scale * one-hot) and learns
+    assert not np.allclose(s, np.eye(4)[variant["train"]["gold"]], atol=1e-3)
+
+
+def test_the_pretrained_control_has_the_variants_schedule_and_nothing_learned(dataset, fold):
+    settings = tiny_settings(max_epochs=2)
+    control = train_job(dataset, "smoothed_pretrained", fold, seed=2, settings=settings)
+    smoothed = train_job(dataset, "smoothed", fold, seed=2, settings=settings)
+    assert {e["phase"] for e in control["epochs"]} == {"pretrain", "train"}
+    assert [e["train_loss"] for e in control["epochs"] if e["phase"] == "pretrain"] == \
+        [e["train_loss"] for e in smoothed["epochs"]]
+    assert control["train"]["s"] == smoothed["train"]["s"] and control["train"]["w"] == control["train"]["initial_w"]

@@ -30,7 +30,7 @@ def test_reproduce_writes_every_table_and_resumes(tiny_corpus, tmp_path, monkeyp
                        progress=False, **TINY)
     assert set(tables) == {"table2", "table2_beside_paper", "table2_fold_spread", "table2_vs_truth", "table3",
                            "fig3_label_moves", "label_fixes", "table2_paired", "table2_paired_vs_truth", "epochs_kept"}
-    assert len(list(out.glob("jobs/*/*.json"))) == 3 * 10
+    assert len(list(out.glob("jobs/*/*.json.gz"))) == 3 * 10
     assert list(tables["table2"].index) == ["BLSTM + ATT", "BLSTM + ATT + L", "BLSTM + ATT + L + w"]
     assert (out / "table3.md").read_text().startswith("|")
     run = json.loads((out / "run.json").read_text())
@@ -81,4 +81,4 @@ def test_cli_reproduce_prints_table2(tiny_corpus, tmp_path):
                 "--out", str(tmp_path / "run"), "--n-jobs", "1")
     assert done.returncode == 0, done.stderr
     assert "Table 2" in done.stdout and "| BLSTM + ATT" in done.stdout
-    assert len(list((tmp_path / "run" / "jobs" / "blstm_att").glob("*.json"))) == 10
+    assert len(list((tmp_path / "run" / "jobs" / "blstm_att").glob("*.json.gz"))) == 10

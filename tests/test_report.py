@@ -17,6 +17,16 @@ def test_scores_by_hand():
     assert s["confusion"][3, 2] == 1
 
 
+def test_a_class_absent_from_the_truth_has_no_recall_or_f1():
+    s = metrics.scores(np.array([0, 1, 1, 2]), np.array([0, 1, 3, 2]), 4)  # anger never true, once predicted
+    assert np.isnan(s["recall"][3]) and np.isnan(s["f1"][3]) and s["precision"][3] == 0
+    assert s["ua"] == pytest.approx((1 + 0.5 + 1) / 3)
+    never = metrics.scores(np.array([0, 1, 2]), np.array([0, 1, 2]), 4)  # neither true nor predicted
+    assert np.isnan(never["precision"][3]) and np.isnan(never["recall"][3])
+    row = report._score_row([0, 1, 2], [0, 1, 2], 4)
+    assert "N/A" in report.to_markdown(pd.DataFrame([row]))
+
+
 def test_table1_layout(iemocap_tree):
     table = report.table1(read_iemocap(iemocap_tree))
     assert list(table.columns) == ["Happiness", "Sadness", "Neutral", "Anger"]
@@ -116,3 +126,49 @@ def test_table3_and_label_moves(results):
     assert row["gold right %"] == row["learned right %"] == pytest.approx(100 * (1 - 1 / row["utterances"]))
     with pytest.raises(ValueError, match="no results of condition"):
         report.table3(results, condition="L")
+
+
+def _scored(condition, fold, seed, hits, total=4):
+    """A job whose test speaker has ``hits`` of ``total`` utterances right, one per class in turn."""
+    true = [k % 4 for k in range(total)]
+    pred = [t if k < hits else (t + 1) % 4 for k, t in enumerate(true)]
+    return dict(condition=condition, fold=fold, seed=seed, test=dict(gold=true, truth=true, pred=pred))
+
+
+def test_sessions_are_the_unit_of_the_paired_intervals():
+    from scipy import stats as scipy_stats
+
+    speakers = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+    base_hits = dict(zip(speakers, [2, 2, 3, 2, 1, 2, 2, 3, 2, 2]))
+    gain = dict(zip(speakers, [2, 1, 1, 0, 2, 2, 1, 1, 0, 1]))  # extra hits of the condition, per fold
+    jobs = []
+    for seed in (0, 1):
+        for speaker in speakers:
+            jobs.append(_scored("blstm_att", speaker, seed, base_hits[speaker], total=8))
+            jobs.append(_scored("L_w", speaker, seed, base_hits[speaker] + gain[speaker] + seed, total=8))
+    table = report.paired_by_session(jobs)
+    row = table.loc["BLSTM + ATT + L + w"]
+    assert row["sessions"] == 5
+    # pooled per session: a session's 16 utterances; seeds averaged; WA diff in points = 100 * extra hits / 16
+    per_session = [100 * (gain[f"Ses0{s}F"] + gain[f"Ses0{s}M"] + 2 * 0.5) / 16 for s in range(1, 6)]
+    low, high = scipy_stats.t.interval(0.95, 4, loc=np.mean(per_session), scale=scipy_stats.sem(per_session))
+    assert row["WA diff"] == pytest.approx(np.mean(per_session))
+    assert (row["WA low"], row["WA high"]) == pytest.approx((low, high))
+    assert row["WA p"] == pytest.approx(scipy_stats.ttest_1samp(per_session, 0).pvalue)
+    from minisermeta import stats
+
+    np.testing.assert_allclose(row[["WA p (Holm)", "UA p (Holm)"]].astype(float),
+                               stats.holm([row["WA p"], row["UA p"]]))  # the family: one condition, WA and UA
+    fold_mean = report.paired_by_session(jobs, estimator="fold_mean").loc["BLSTM + ATT + L + w"]
+    assert fold_mean["WA diff"] == pytest.approx(row["WA diff"])  # equal-sized folds: the estimators agree on WA
+    intervals = report.session_intervals(jobs)
+    assert intervals.loc["BLSTM + ATT", "sessions"] == 5 and intervals.loc["BLSTM + ATT", "seeds"] == 2
+    with pytest.raises(ValueError, match="unknown estimator"):
+        report.paired_by_session(jobs, estimator="median")
+
+
+def test_table2_per_fold_mean_estimator(results):
+    pooled, mean = report.table2(results), report.table2(results, estimator="fold_mean")
+    # L_w folds: WA 3/4 and 1/2 -> mean 62.5, pooled 4/6
+    assert mean.loc["BLSTM + ATT + L + w", ("", "WA")] == pytest.approx(62.5)
+    assert pooled.loc["BLSTM + ATT + L + w", ("", "WA")] == pytest.approx(100 * 4 / 6)

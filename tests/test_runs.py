@@ -56,7 +56,7 @@ def test_a_run_reused_after_relabelling_is_refused(tiny_root, tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert set(run["data"]) == {"utterances", "gold", "votes", "truth", "frames"} and run["id"]
     _relabel(corpus)
-    with pytest.raises(ValueError, match=r"computed from other data: gold, votes differ"):
+    with pytest.raises(ValueError, match=r"computed from other data \(changed: gold\)"):
         reproduce(read_iemocap(corpus), preset_name="quick", conditions=["blstm_att"], out=out, n_jobs=1,
                   progress=False, **TINY)
     jobs = load_jobs(out)  # what was there is intact
@@ -177,6 +177,30 @@ def test_cli_reports_expected_failures_in_one_line(tiny_root, tmp_path):
     assert broken.returncode != 0 and "run.json" in broken.stderr and "Traceback" not in broken.stderr
 
 
-def test_lenient_is_refused_with_the_generated_corpus():
-    done = _cli("reproduce", "--corpus", "synthemo", "--lenient", "--conditions", "nope")
-    assert done.returncode != 0 and "--lenient" in done.stderr and "Traceback" not in done.stderr
+def test_lenient_skips_an_utterance_whose_features_cannot_be_extracted(tiny_root, tmp_path):
+    import soundfile as sf
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_root, corpus)
+    wav = sorted(corpus.glob("Session1/sentences/wav/*/*.wav"))[0]
+    sf.write(wav, np.full(160, 0.1, dtype=np.float32), 16_000)  # 10 ms: shorter than one analysis frame
+    strict = _cli("reproduce", "--corpus", str(corpus), "--preset", "quick", "--conditions", "blstm_att",
+                  "--out", str(tmp_path / "strict"), "--n-jobs", "1")
+    assert strict.returncode != 0 and wav.name in strict.stderr and "Traceback" not in strict.stderr
+    lenient = _cli("reproduce", "--corpus", str(corpus), "--preset", "quick", "--conditions", "blstm_att",
+                   "--out", str(tmp_path / "lenient"), "--n-jobs", "1", "--lenient")
+    assert lenient.returncode == 0, lenient.stderr
+    assert "skipped 1 utterance(s) whose features cannot be extracted" in lenient.stderr and wav.name in lenient.stderr
+    tested = sum(len(job["test"]["utterances"]) for job in load_jobs(tmp_path / "lenient"))
+    assert tested == len(read_iemocap(corpus)) - 1
+
+
+def test_lenient_reaches_the_generated_corpus_too(monkeypatch):
+    from minisermeta import corpora
+    from minisermeta.corpora import synthemo
+
+    seen = []
+    monkeypatch.setattr(synthemo, "generate", lambda root, *a, **k: root)
+    monkeypatch.setattr(synthemo, "read_iemocap", lambda root, classes, strict: seen.append(strict))
+    corpora.load_corpus("synthemo", strict=False)
+    assert seen == [False]

@@ -1,6 +1,6 @@
 """Corpus readers; each returns the same :class:`Corpus` utterance table."""
 
-from .base import CLASS_SETS, EMOTIONS, Corpus, CorpusError, CorpusWarning, speaker_of
+from .base import CLASS_SETS, EMOTIONS, Corpus, CorpusError, CorpusWarning, session_of, speaker_of
 from .iemocap import read_iemocap
 
 
@@ -9,9 +9,9 @@ def load_corpus(corpus: str = "synthemo", classes: str = "paper", strict: bool =
     if corpus == "synthemo":
         from .synthemo import load_synthemo
 
-        return load_synthemo(seed=seed, classes=classes)
+        return load_synthemo(seed=seed, classes=classes, strict=strict)
     return read_iemocap(corpus, classes=classes, strict=strict)
 
 
 __all__ = ["CLASS_SETS", "EMOTIONS", "Corpus", "CorpusError", "CorpusWarning", "load_corpus", "read_iemocap",
-           "speaker_of"]
+           "session_of", "speaker_of"]

@@ -143,6 +143,11 @@ def speaker_of(utterance: str) -> str:
     return parts[0][:5] + gender
 
 
+def session_of(speaker: str) -> str:
+    """The session of a speaker (``Ses01F`` -> ``Ses01``): speakers of one session share a dialogue and a partner."""
+    return str(speaker)[:5]
+
+
 @dataclass
 class Corpus:
     """An utterance table (see the module docstring) plus what reading it skipped or warned about."""
@@ -176,6 +181,11 @@ class Corpus:
     @property
     def has_truth(self) -> bool:
         return "truth" in self.table.columns
+
+    def subset(self, rows) -> "Corpus":
+        """The utterances at positions ``rows`` of the table, with what reading skipped and noted."""
+        return Corpus(self.table.iloc[list(rows)].reset_index(drop=True), class_set=self.class_set, root=self.root,
+                      skipped=self.skipped, notes=self.notes)
 
     def label_index(self, column: str = "gold") -> np.ndarray:
         """The labels of ``column`` (``gold`` or ``truth``) as class indices."""

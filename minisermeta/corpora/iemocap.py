@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from .base import CLASS_SETS, Corpus, CorpusError, CorpusWarning, Problems, canonical_label, speaker_of
+from .base import (CLASS_SETS, Corpus, CorpusError, CorpusWarning, Problems, canonical_label, session_of,
+                   speaker_of)
 
 SAMPLE_RATE = 16_000
 
@@ -249,7 +250,7 @@ def read_iemocap(root, classes: str = "paper", strict: bool = True) -> Corpus:
                     utterance=turn["utterance"],
                     path=str(wav),
                     speaker=speaker,
-                    session=speaker[:5],
+                    session=session_of(speaker),
                     gold=class_map[turn["gold"]],
                     votes=tuple(turn["votes"]),
                     self_votes=tuple(turn["self_votes"]),

@@ -535,8 +535,8 @@ def generate(out, scale: float = 0.25, seed: int = 0, n_jobs: int = -1, progress
     made with other parameters; raises :class:`FileExistsError` rather than
     write into a non-empty directory that is not a SynthEmo corpus.
     """
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a positive number, got {scale}")
     root = Path(out).expanduser().resolve()
     if is_complete(root, scale, seed):
         return root
@@ -573,14 +573,16 @@ def default_root(scale: float = 0.25, seed: int = 0) -> Path:
 
 
 def load_synthemo(root=None, scale: float = 0.25, seed: int = 0, classes: str = "paper",
-                  n_jobs: int = -1, progress: bool = True) -> Corpus:
+                  n_jobs: int = -1, progress: bool = True, strict: bool = True) -> Corpus:
     """The SynthEmo corpus as a :class:`Corpus` with ``truth`` and ``clarity`` columns.
 
     Generated first (see :func:`generate`) unless ``root`` (default
     :func:`default_root`) already holds it complete for ``(scale, seed)``.
+    It is read like any corpus on disk: ``strict=False`` skips damaged files.
     """
     root = default_root(scale, seed) if root is None else root
-    return read_iemocap(generate(root, scale, seed, n_jobs=n_jobs, progress=progress), classes=classes)
+    return read_iemocap(generate(root, scale, seed, n_jobs=n_jobs, progress=progress), classes=classes,
+                        strict=strict)
 
 
 def all_turns(root) -> pd.DataFrame:
