@@ -31,6 +31,7 @@ def main():
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--tiny", action="store_true", help="CPU smoke run: scale 0.02, 1 epoch, narrow network")
     parser.add_argument("--no-amp", action="store_true", help="train in float32 on CUDA")
+    parser.add_argument("--batch", type=int, default=1, help="jobs trained at once per process (minisermeta.batched)")
     parser.add_argument("--conditions", nargs="+", choices=list(CONDITIONS), default=None,
                         help="a subset of the conditions (default: all)")
     args = parser.parse_args()
@@ -48,12 +49,12 @@ def main():
     out = args.out or Path(tempfile.mkdtemp(prefix="gpu-grid-"))
     start = time.perf_counter()
     tables = reproduce(corpus, preset_name="paper", conditions=args.conditions, out=out,
-                       n_jobs=args.n_jobs, **overrides)
+                       n_jobs=args.n_jobs, batch=args.batch, **overrides)
     seconds = time.perf_counter() - start
 
     results = load_jobs(out)
     utterance_epochs = sum(len(r["train"]["gold"]) * len(r["epochs"]) for r in results)
-    print(f"\ndevice: {device}; {len(results)} jobs, n_jobs={args.n_jobs}, amp={not args.no_amp}")
+    print(f"\ndevice: {device}; {len(results)} jobs, n_jobs={args.n_jobs}, batch={args.batch}, amp={not args.no_amp}")
     print(f"wall time: {seconds:.0f} s ({seconds / 60:.1f} min)")
     print(f"training throughput: {utterance_epochs / seconds:.0f} utterances/s "
           f"({utterance_epochs} utterance-epochs; l/w and validation passes not counted)")

@@ -23,7 +23,7 @@ import fcntl
 import gzip
 import json
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from .atomic import write_atomically
 from .dataset import Dataset
 from .folds import Fold
-from .methods import Method, resolve
+from .methods import resolve
 from .settings import Settings
 from .train import train_job
 
@@ -120,50 +120,78 @@ def _claim(path: Path, wait: bool):
         yield True
 
 
-def _run_job(dataset: Dataset, condition: str, method: Method, fold: Fold, seed: int, settings: Settings,
-             path: Path, threads: int, run: str | None, wait: bool = False) -> Path | None:
-    """Train the job unless another process holds (``wait``: waits for it) or finished it; its path if trained here."""
-    import torch
+def _run_jobs(dataset: Dataset, jobs: list[tuple], settings: Settings, out: Path, threads: int, run: str | None,
+              wait: bool = False) -> list[Path]:
+    """Train those of ``jobs`` (condition, method, fold, seed) that no other process holds or finished; their paths.
 
-    with _claim(path, wait) as mine:
-        if not mine:
-            return None
-        if not path.is_file():
-            torch.set_num_threads(threads)
-            result = train_job(dataset, method, fold, seed=seed, settings=settings, name=condition)
+    One job trains on the single-job trainer; several train as one batch
+    (``batched.train_batched``), each written as soon as it stops. ``wait``
+    waits for jobs another process holds instead of leaving them to it.
+    """
+    def unlock(path: Path) -> None:  # while holding it: no one can claim a finished job afterwards
+        path.with_name(path.name + ".lock").unlink(missing_ok=True)
+
+    with ExitStack() as stack:
+        held = [job for job in jobs if stack.enter_context(_claim(job_path(out, job[0], job[2], job[3]), wait))]
+        mine = []
+        for job in held:
+            path = job_path(out, job[0], job[2], job[3])
+            if path.is_file():  # finished by another process meanwhile
+                unlock(path)
+            else:
+                mine.append(job)
+
+        def write(job: tuple, result: dict) -> Path:
+            path = job_path(out, job[0], job[2], job[3])
             write_json(path, {**result, "run": run})
-            trained = path
-        else:
-            trained = None
-        path.with_name(path.name + ".lock").unlink(missing_ok=True)  # while held: no one can claim a done job
-        return trained
+            unlock(path)
+            return path
+
+        if len(mine) == 1:
+            condition, method, fold, seed = mine[0]
+            return [write(mine[0], train_job(dataset, method, fold, seed=seed, settings=settings, name=condition,
+                                             threads=threads))]
+        if mine:
+            from .batched import train_batched
+
+            written = []
+            train_batched(dataset, mine, settings, threads=threads,
+                          on_result=lambda k, result: written.append(write(mine[k], result)))
+            return written
+        return []
 
 
 def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings, n_jobs: int = 1,
-             progress: bool = True) -> list[Path]:
+             progress: bool = True, batch: int = 1) -> list[Path]:
     """Run every (condition, fold, seed) job whose result is not on disk yet; the paths of the jobs trained here.
 
     ``conditions`` are names of ``methods.CONDITIONS`` or a ``{name: Method}``
     dict (a method of your own); jobs share the CPU cores (one thread each when
-    several run at once). Returns once every job is on disk, also those another
-    process was training.
+    several run at once). ``batch`` > 1 trains that many jobs at once in one
+    process (``batched``): the way to fill a GPU. Returns once every job is on
+    disk, also those another process was training.
     """
     out = Path(out)
     methods = resolve(conditions)
     seeds = check_seeds(seeds)
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
     run = run_id(out)
-    todo = [(c, f, s) for c in methods for f in folds for s in seeds if not job_path(out, c, f, s).is_file()]
+    todo = [(c, methods[c], f, s) for c in methods for f in folds for s in seeds
+            if not job_path(out, c, f, s).is_file()]
     done = len(methods) * len(folds) * len(seeds) - len(todo)
     if done and progress:
         print(f"{done} job(s) already finished under {out}, skipping them")
+    groups = [todo[i:i + batch] for i in range(0, len(todo), batch)]
     workers = n_jobs if n_jobs > 0 else max(os.cpu_count() + 1 + n_jobs, 1)
-    threads = max(1, (os.cpu_count() or 1) // min(workers, max(len(todo), 1)))
-    jobs = (delayed(_run_job)(dataset, c, methods[c], f, s, settings, job_path(out, c, f, s), threads, run)
-            for c, f, s in todo)
-    paths = Parallel(n_jobs=workers, return_as="generator_unordered")(jobs)
-    trained = [path for path in tqdm(paths, total=len(todo), desc="jobs", disable=not progress) if path is not None]
-    for c, f, s in todo:  # jobs another process held: wait for it, and train those it left unfinished
-        path = job_path(out, c, f, s)
-        if not path.is_file() and _run_job(dataset, c, methods[c], f, s, settings, path, threads, run, wait=True):
-            trained.append(path)
+    threads = max(1, (os.cpu_count() or 1) // min(workers, max(len(groups), 1)))
+    tasks = (delayed(_run_jobs)(dataset, group, settings, out, threads, run) for group in groups)
+    trained = []
+    with tqdm(total=len(todo), desc="jobs", disable=not progress) as bar:
+        for paths in Parallel(n_jobs=workers, return_as="generator_unordered")(tasks):
+            trained += paths
+            bar.update(len(paths))
+    left = [job for job in todo if not job_path(out, job[0], job[2], job[3]).is_file()]
+    for job in left:  # jobs another process held: wait for it, and train those it left unfinished
+        trained += _run_jobs(dataset, [job], settings, out, threads, run, wait=True)
     return trained

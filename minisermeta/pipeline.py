@@ -45,15 +45,22 @@ def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True,
 
 def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "report.pd.DataFrame"]:
     """Tables 2-3 and the data of Fig. 3 as CSV and Markdown under ``out``; returns them."""
-    tables = {"table2": report.table2(results), "table2_beside_paper": report.table2_beside_paper(results),
-              "table2_fold_spread": report.fold_spread(results), "epochs_kept": report.kept_epochs(results)}
+    tables = {"table2": report.table2(results), "table2_fold_mean": report.table2(results, estimator="fold_mean"),
+              "table2_beside_paper": report.table2_beside_paper(results),
+              "table2_fold_spread": report.fold_spread(results), "epochs_kept": report.kept_epochs(results),
+              "intervals": report.session_intervals(results)}
     if has_truth:
         tables["table2_vs_truth"] = report.table2(results, against="truth")
+        tables["intervals_vs_truth"] = report.session_intervals(results, against="truth")
     conditions = {r["condition"] for r in results}
     if "blstm_att" in conditions and len(conditions) > 1:
-        tables["table2_paired"] = report.paired_differences(results)
+        tables["table2_paired"] = report.paired_by_session(results)
         if has_truth:
-            tables["table2_paired_vs_truth"] = report.paired_differences(results, against="truth")
+            tables["table2_paired_vs_truth"] = report.paired_by_session(results, against="truth")
+    if any(c in conditions and b in conditions for c, b in report.CONTROL_PAIRS):
+        tables["controls"] = report.contrasts(results, report.CONTROL_PAIRS)
+        if has_truth:
+            tables["controls_vs_truth"] = report.contrasts(results, report.CONTROL_PAIRS, against="truth")
     if "L_w" in conditions:
         tables["table3"] = report.table3(results)
         tables["fig3_label_moves"] = report.label_moves(results)
@@ -132,7 +139,7 @@ def corpus_location(root) -> str:
 
 def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None, conditions=None, seeds=(0,),
               out="runs/synthemo", n_jobs: int = -1, feature_set: str = "paper32", classes: str = "paper",
-              progress: bool = True, strict: bool = True, **overrides) -> dict:
+              progress: bool = True, strict: bool = True, batch: int = 1, **overrides) -> dict:
     """Run (or resume) the grid of Table 2 and write its tables; returns them by name.
 
     ``corpus`` is ``'synthemo'``, an IEMOCAP-layout root or a :class:`Corpus`;
@@ -140,7 +147,9 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     ``conditions`` names from ``methods.CONDITIONS`` (default: the paper's
     Table 2, ``methods.PAPER_CONDITIONS``) or a ``{name: Method}`` dict;
     ``overrides`` change single fields of the preset (e.g. ``max_epochs=2``);
-    ``strict=False`` skips unreadable files and utterances (``--lenient``).
+    ``strict=False`` skips unreadable files and utterances (``--lenient``);
+    ``batch`` > 1 trains that many jobs at once per process (``batched``; on
+    a GPU, not on a CPU, where one job per core is faster).
     A run directory holds the jobs of one setup computed from one dataset: a
     different one is refused (``check_run``).
     """
@@ -158,6 +167,6 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     dataset = prepare(corpus, feature_set, progress, n_jobs, strict)
     _claim(out, dict(corpus=corpus_location(corpus.root), utterances=len(dataset), **identity,
                      data=dataset.fingerprint()))
-    run_grid(dataset, out, methods, loso_folds(dataset.speakers), seeds, settings, n_jobs, progress)
+    run_grid(dataset, out, methods, loso_folds(dataset.speakers), seeds, settings, n_jobs, progress, batch)
     results = [r for r in load_jobs(out) if r["condition"] in methods and r["seed"] in seeds]
     return write_tables(results, out, corpus.has_truth)

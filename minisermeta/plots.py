@@ -10,6 +10,7 @@ can caption it.
 - :func:`truth_vs_gold` - the simulated annotators' mistakes (chapter "The corpus").
 - :func:`contours` - F0 and loudness over time per emotion (chapter "Features").
 - :func:`attention` - attention weights over an utterance (chapter "The model").
+- :func:`forest` - paired differences with their intervals (chapter "Experiments").
 """
 
 from __future__ import annotations
@@ -200,5 +201,32 @@ def weights_by_class(jobs: list[dict], condition: str = "L_w", ax=None):
     ax.axhline(1, color="#333333", linestyle=":", linewidth=1)
     ax.set_ylabel("learned $w_n$, mean ± sd\n(higher = less weight)")
     ax.set_xlabel("gold label")
+    fig.tight_layout()
+    return fig
+
+
+def forest(tables: dict[str, pd.DataFrame], measure: str = "UA", alpha: float = 0.05, ax=None):
+    """Paired differences (``report.contrasts``) as points with their intervals, one panel row per contrast.
+
+    ``tables`` maps a label (e.g. "vs gold", "vs truth") to a contrasts table;
+    a filled marker is a difference whose Holm-corrected p is below ``alpha``
+    (real by the book's rule), an open one is not.
+    """
+    names = list(dict.fromkeys(name for table in tables.values() for name in table.index))
+    fig, ax = _axes(ax, (8, 0.55 * len(names) + 1.2))
+    offsets = np.linspace(-0.15, 0.15, len(tables)) if len(tables) > 1 else [0.0]
+    for (label, table), offset, colour in zip(tables.items(), offsets, ("#0072b2", "#d55e00", "#009e73")):
+        for name in table.index:
+            diff, low, high = table.loc[name, [f"{measure} diff", f"{measure} low", f"{measure} high"]]
+            real = table.loc[name, f"{measure} p (Holm)"] < alpha
+            y = len(names) - 1 - names.index(name) + offset
+            ax.plot([low, high], [y, y], color=colour, linewidth=2)
+            ax.plot(diff, y, "o", color=colour, markerfacecolor=colour if real else "white", markersize=7,
+                    label=label if name == table.index[0] else None)
+    ax.axvline(0, color="#333333", linewidth=1, linestyle="--")
+    ax.set_yticks(range(len(names)), names[::-1])
+    ax.set_xlabel(f"{measure} difference (points), 95 % interval over sessions")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

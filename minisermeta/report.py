@@ -155,32 +155,6 @@ def fold_spread(results: list[dict], against: str = "gold") -> pd.DataFrame:
     return table.loc[[titles[c] for c in _ordered(_by_condition(results))]]
 
 
-def paired_differences(results: list[dict], baseline: str = "blstm_att", against: str = "gold") -> pd.DataFrame:
-    """Each condition minus the baseline, fold by fold: mean WA/UA difference, its standard error, folds won.
-
-    Conditions are compared on the same test speakers, so the fold-to-fold
-    spread of difficulty cancels; a mean difference within about two standard
-    errors of zero is not one the 10 folds can tell from noise.
-    """
-    titles = _titles(results)
-    grouped = _by_condition(results)
-    if baseline not in grouped:
-        raise ValueError(f"no results of the baseline {baseline!r}; run it first")
-    base = _per_fold(grouped[baseline], against)
-    rows = {}
-    for condition in _ordered(grouped):
-        if condition == baseline:
-            continue
-        scores = _per_fold(grouped[condition], against)
-        folds = sorted(scores.keys() & base.keys())
-        diff = np.array([scores[f] - base[f] for f in folds])
-        se = diff.std(axis=0, ddof=1) / np.sqrt(len(folds)) if len(folds) > 1 else np.full(2, np.nan)
-        rows[titles[condition]] = {
-            "WA diff": diff[:, 0].mean(), "WA s.e.": se[0], "UA diff": diff[:, 1].mean(), "UA s.e.": se[1],
-            "folds better (UA)": int((diff[:, 1] > 0).sum()), "folds": len(folds)}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
 def _session_scores(group: list[dict], against: str, estimator: str) -> dict[str, np.ndarray]:
     """WA and UA (percent) of each session's test speakers, averaged over seeds.
 
@@ -219,24 +193,23 @@ def session_intervals(results: list[dict], against: str = "gold", estimator: str
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def paired_by_session(results: list[dict], baseline: str = "blstm_att", against: str = "gold",
-                      estimator: str = "pooled", confidence: float = 0.95, conditions=None) -> pd.DataFrame:
-    """Each condition minus ``baseline``, with the session as the independent unit.
+def contrasts(results: list[dict], pairs, against: str = "gold", estimator: str = "pooled",
+              confidence: float = 0.95) -> pd.DataFrame:
+    """Differences between conditions with the session as the independent unit: one row per (condition, baseline).
 
-    For each session both ran, the difference of their scores (points; seeds
-    averaged first); the mean over sessions, its t interval (``stats``) and a
-    two-sided p-value, Holm-corrected over the table's family of tests (every
-    condition, WA and UA). A difference is "real" when its Holm p is below
-    1 - ``confidence``. ``conditions`` limits the family (default: all but the baseline).
+    For each session both ran, the difference of their scores (points; each
+    session's seeds averaged first); the mean over sessions, its t interval and
+    a two-sided p-value (``stats``), Holm-corrected over the family of this
+    table: every pair, WA and UA. A difference is real when its Holm p is
+    below 1 - ``confidence``. Rows are "condition − baseline" by title; pairs
+    whose conditions have no results are left out.
     """
     titles, grouped = _titles(results), _by_condition(results)
-    if baseline not in grouped:
-        raise ValueError(f"no results of the baseline {baseline!r}; run it first")
-    base = _session_scores(grouped[baseline], against, estimator)
-    chosen = [c for c in _ordered(grouped) if c != baseline and (conditions is None or c in conditions)]
     rows = {}
-    for condition in chosen:
-        scores = _session_scores(grouped[condition], against, estimator)
+    for condition, baseline in pairs:
+        if condition not in grouped or baseline not in grouped:
+            continue
+        scores, base = (_session_scores(grouped[c], against, estimator) for c in (condition, baseline))
         sessions = sorted(scores.keys() & base.keys())
         diff = np.array([scores[s] - base[s] for s in sessions])
         row = {}
@@ -244,8 +217,10 @@ def paired_by_session(results: list[dict], baseline: str = "blstm_att", against:
             row[f"{measure} diff"], row[f"{measure} low"], row[f"{measure} high"] = \
                 stats.t_interval(diff[:, k], confidence)
             row[f"{measure} p"] = stats.t_test(diff[:, k])
-        rows[titles[condition]] = {**row, "sessions better (UA)": int((diff[:, 1] > 0).sum()),
-                                   "sessions": len(sessions)}
+        seeds = {r["seed"] for r in grouped[condition]} & {r["seed"] for r in grouped[baseline]}
+        rows[f"{titles[condition]} − {titles[baseline]}"] = {
+            **row, "sessions better (UA)": int((diff[:, 1] > 0).sum()), "sessions": len(sessions),
+            "seeds": len(seeds)}
     table = pd.DataFrame.from_dict(rows, orient="index")
     if len(table):
         adjusted = stats.holm(np.concatenate([table["WA p"], table["UA p"]]))
@@ -254,10 +229,28 @@ def paired_by_session(results: list[dict], baseline: str = "blstm_att", against:
     return table
 
 
-def clear_of_noise(paired: pd.DataFrame, measure: str = "UA") -> pd.Series:
-    """The mean differences of ``paired_differences`` in ``measure`` (WA or UA) beyond two standard errors."""
-    diff, se = paired[f"{measure} diff"], paired[f"{measure} s.e."]
-    return diff[diff.abs() > 2 * se]
+def paired_by_session(results: list[dict], baseline: str = "blstm_att", against: str = "gold",
+                      estimator: str = "pooled", confidence: float = 0.95) -> pd.DataFrame:
+    """Every condition minus ``baseline`` (:func:`contrasts`), rows named by the condition alone."""
+    titles, grouped = _titles(results), _by_condition(results)
+    if baseline not in grouped:
+        raise ValueError(f"no results of the baseline {baseline!r}; run it first")
+    table = contrasts(results, [(c, baseline) for c in _ordered(grouped) if c != baseline], against, estimator,
+                      confidence)
+    table.index = [name.rsplit(f" − {titles[baseline]}", 1)[0] for name in table.index]
+    return table
+
+
+# The study's controls (``methods.CONDITIONS``): each pair isolates one ingredient of the paper's methods.
+CONTROL_PAIRS = (
+    ("smoothed", "blstm_att"),  # label smoothing alone: softmax(label_scale * one-hot) targets
+    ("L", "smoothed"),  # learning l, beyond the smoothing it starts from
+    ("w", "smoothed"),  # learning w, beyond the smoothing
+    ("L_w", "smoothed"),  # learning both
+    ("smoothed_pretrained", "smoothed"),  # the pretrained schedule's extra epochs alone
+    ("L_w_pretrained", "smoothed_pretrained"),  # learning l and w after pretraining, beyond the schedule
+    ("L_w_pretrained_gold", "blstm_att"),  # the pretrained variant as the paper describes it
+)
 
 
 def kept_epochs(results: list[dict]) -> pd.DataFrame:

@@ -15,8 +15,10 @@ open are fields of ``settings.Settings``.
 from __future__ import annotations
 
 import copy
+import os
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -42,6 +44,34 @@ def set_seed(seed: int) -> np.random.Generator:
 def pick_device(name: str = "auto") -> torch.device:
     return torch.device("cuda" if name == "auto" and torch.cuda.is_available() else
                         "cpu" if name == "auto" else name)
+
+
+def free_cores() -> int:
+    """The cores the 1-minute load average leaves free, at least one.
+
+    A job started beside a running grid (chapter 4's demo, the explorer's
+    runs) should take one thread, not fight the grid's jobs for every core:
+    two jobs of two threads on two cores ran ten times slower than one thread each.
+    """
+    cores = os.cpu_count() or 1
+    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
+@contextmanager
+def cpu_threads(threads: int | None = None):
+    """Run torch on ``threads`` CPU threads inside the block (None: as it is), then restore the count.
+
+    The count is a choice, not picked from the load here: the same seed and
+    thread count give the same numbers, while other thread counts agree only
+    to float rounding.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
 
 
 class Trainer:
@@ -138,28 +168,23 @@ def prepare_fold(dataset: Dataset, fold: Fold) -> tuple[Dataset, np.ndarray, np.
     return dataset.with_frames(normaliser.transform([dataset.frames])[0]), train, valid, test
 
 
-def train_job(dataset: Dataset, method: str | Method, fold: Fold, seed: int = 0, settings: Settings | None = None,
-              name: str | None = None) -> dict:
-    """Train and test one (method, fold, seed) job; the JSON-ready job result.
-
-    ``method`` is a condition name of ``methods.CONDITIONS`` or a
-    :class:`~minisermeta.methods.Method` (recorded under ``name``, default its
-    class name). The result holds the settings and the method, per-epoch
-    curves, the test predictions, and what the method records of every
-    training utterance (for the paper's methods: initial and learned w_n and
-    s_n).
-    """
-    settings = settings or preset()
+def named(method: str | Method, name: str | None = None) -> tuple[str, Method]:
+    """(name, method) for a condition name of ``methods.CONDITIONS`` or a Method (named ``name``, else its class)."""
     if isinstance(method, Method):
-        name = name or type(method).__name__
-    else:
-        name, method = next(iter(resolve([method]).items()))
+        return name or type(method).__name__, method
+    return next(iter(resolve([method]).items()))
+
+
+def make_trainer(dataset: Dataset, method: Method, fold: Fold, seed: int, settings: Settings) -> tuple[Trainer, np.ndarray]:
+    """A job's trainer, seeded and on its fold's normalised data, and the fold's test utterances."""
     rng = set_seed(seed)
     data, train, valid, test = prepare_fold(dataset, fold)
+    return Trainer(data, method, train, valid, settings, rng), test
 
-    start = time.perf_counter()
-    trainer = Trainer(data, method, train, valid, settings, rng)
-    trainer.fit()
+
+def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: int, seconds: float) -> dict:
+    """The JSON-ready result of a trained job (see :func:`train_job`)."""
+    data = trainer.data
     test_probs = trainer.log_probs(test).exp().cpu().numpy()
 
     def labels(indices):
@@ -168,14 +193,34 @@ def train_job(dataset: Dataset, method: str | Method, fold: Fold, seed: int = 0,
 
     return dict(
         condition=name,
-        method=method.describe(),
+        method=trainer.method.describe(),
         fold=fold.name,
         valid_speaker=fold.valid,
         seed=seed,
-        settings=asdict(settings),
+        settings=asdict(trainer.settings),
         device=str(trainer.device),
-        seconds=time.perf_counter() - start,
+        seconds=seconds,
         epochs=trainer.history,
         test=dict(labels(test), pred=test_probs.argmax(1).tolist(), probs=test_probs.round(5).tolist()),
-        train=dict(labels(train), **trainer.method.record()),
+        train=dict(labels(trainer.train), **trainer.method.record()),
     )
+
+
+def train_job(dataset: Dataset, method: str | Method, fold: Fold, seed: int = 0, settings: Settings | None = None,
+              name: str | None = None, threads: int | None = None) -> dict:
+    """Train and test one (method, fold, seed) job; the JSON-ready job result.
+
+    ``method`` is a condition name of ``methods.CONDITIONS`` or a
+    :class:`~minisermeta.methods.Method` (recorded under ``name``, default its
+    class name). The result holds the settings and the method, per-epoch
+    curves, the test predictions, and what the method records of every
+    training utterance (for the paper's methods: initial and learned w_n and
+    s_n). ``threads``: CPU threads (default: torch's current setting).
+    """
+    settings = settings or preset()
+    name, method = named(method, name)
+    with cpu_threads(threads):
+        trainer, test = make_trainer(dataset, method, fold, seed, settings)
+        start = time.perf_counter()
+        trainer.fit()
+        return job_result(trainer, test, name, fold, seed, time.perf_counter() - start)

@@ -7,6 +7,21 @@ import soundfile as sf
 # Tests never touch the user's cache.
 os.environ.setdefault("MINISERMETA_HOME", os.path.join(os.path.dirname(__file__), "..", ".pytest_cache", "home"))
 
+@pytest.fixture(scope="module")
+def dataset():
+    """A small in-memory dataset (``helpers.toy_dataset``), shared by a module's training tests."""
+    from helpers import toy_dataset
+
+    return toy_dataset()
+
+
+@pytest.fixture(scope="module")
+def fold(dataset):
+    from minisermeta.folds import loso_folds
+
+    return loso_folds(dataset.speakers)[0]
+
+
 HEADER = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
 
 

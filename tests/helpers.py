@@ -31,6 +31,11 @@ def toy_dataset(per_speaker=24, dims=6, seed=0, flip=0.2) -> Dataset:
     )
 
 
+def without_timing(result: dict) -> dict:
+    """A job result without its wall-clock fields, for comparing two runs."""
+    return dict(result, seconds=None, epochs=[dict(e, network_seconds=None, lw_seconds=None) for e in result["epochs"]])
+
+
 def tiny_settings(**overrides):
     fields = dict(model=ModelConfig(fc_units=16, lstm_units=8, dropout=0.1), max_epochs=3, patience=2,
                   batch_size=8, device="cpu")

@@ -15,7 +15,7 @@ import pytest
 from minisermeta import book, grid, pipeline, report
 from minisermeta.corpora import Corpus
 from minisermeta.folds import loso_folds
-from minisermeta.methods import CONDITIONS, PAPER_CONDITIONS
+from minisermeta.methods import CONDITIONS
 from minisermeta.settings import preset
 
 from helpers import tiny_settings, toy_dataset
@@ -50,7 +50,8 @@ def _fake_jobs(run_dir, seeds=(0,)):
     result = train_job(dataset, "L_w", folds["Ses01F"], settings=settings)
     grid.write_json(run_dir / "run.json", {"preset": "quick", "settings": asdict(preset("quick")), "id": "toy",
                                            "data": dataset.fingerprint()})
-    for condition, method in PAPER_CONDITIONS.items():
+    for condition in book.BOOK_CONDITIONS:
+        method = CONDITIONS[condition]
         for fold in loso_folds(book.SPEAKERS):
             for seed in seeds:
                 grid.write_json(grid.job_path(run_dir, condition, fold, seed),
@@ -65,7 +66,7 @@ def test_results_load_a_complete_run_without_the_corpus(tmp_path, monkeypatch):
     assert book.is_complete(setup)
     monkeypatch.setattr(book, "corpus", lambda *a, **k: pytest.fail("a complete run must not need the corpus"))
     loaded = book.results(setup)
-    assert loaded.loaded and len(loaded.jobs) == len(PAPER_CONDITIONS) * 10
+    assert loaded.loaded and len(loaded.jobs) == len(book.BOOK_CONDITIONS) * 10
     assert {"table2", "table2_beside_paper", "table3", "fig3_label_moves", "label_fixes"} <= set(loaded.tables)
     assert (setup.run_dir / "table2.csv").is_file()
 
@@ -191,6 +192,21 @@ def test_experiment_runs_one_fold():
     assert {"WA vs gold", "UA vs truth", "% gold wrong"} <= set(found["scores"].columns)
     assert found["result"]["settings"]["label_scale"] == 2.0
     assert "fixed" in found["fixes"].columns
+
+
+def test_the_explorer_trains_on_the_cores_the_load_leaves_free(monkeypatch):
+    from minisermeta import train
+
+    class Stop(Exception):
+        pass
+
+    def record(*args, **kwargs):
+        raise Stop(kwargs["threads"])
+
+    monkeypatch.setattr(train, "free_cores", lambda: 1)
+    monkeypatch.setattr(train, "train_job", record)
+    with pytest.raises(Stop, match="1"):
+        book.experiment(_toy_corpus(60), [np.zeros((5, 3), dtype=np.float32)] * 60)
 
 
 def test_report_additions_on_toy_results(tmp_path):

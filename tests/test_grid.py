@@ -47,9 +47,16 @@ def test_grid_writes_one_json_per_job_and_skips_finished_ones(tmp_path, monkeypa
     assert job_path(tmp_path, "w", folds[1], 0).is_file()
 
     calls = []
-    monkeypatch.setattr(grid, "_run_job", lambda *a: calls.append(a) or grid.write_json(a[6], {}) or a[6])
+    def fake(dataset, jobs, settings, out, *args, **kwargs):
+        calls.extend(jobs)
+        paths = [job_path(out, c, f, s) for c, _, f, s in jobs]
+        for path in paths:
+            grid.write_json(path, {})
+        return paths
+
+    monkeypatch.setattr(grid, "_run_jobs", fake)
     ran = run_grid(dataset, tmp_path, ["blstm_att", "w"], folds, [0, 1], settings, n_jobs=1, progress=False)
-    assert len(calls) == 4 and {c[4] for c in calls} == {1}  # only the new seed runs
+    assert len(calls) == 4 and {c[3] for c in calls} == {1}  # only the new seed runs
     assert sorted(ran) == sorted(job_path(tmp_path, c, f, 1) for c in ("blstm_att", "w") for f in folds)
 
 

@@ -7,23 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch.nn.functional as F
-from helpers import tiny_settings, toy_dataset
+from helpers import tiny_settings, without_timing
 
 from minisermeta import methods, train
 from minisermeta.folds import loso_folds
 from minisermeta.grid import load_jobs, run_grid
 from minisermeta.methods import CONDITIONS, PAPER_CONDITIONS, FixedTargets, LearnedLabelsWeights, Method, resolve
 from minisermeta.train import train_job
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return toy_dataset()
-
-
-@pytest.fixture(scope="module")
-def fold(dataset):
-    return loso_folds(dataset.speakers)[0]
 
 
 @dataclass
@@ -45,10 +35,6 @@ class HardestDropped(Method):
         per_utterance = F.cross_entropy(logits, gold, reduction="none")
         keep = max(1, int(round(len(per_utterance) * (1 - self.drop))))
         return per_utterance.sort().values[:keep].mean()
-
-
-def _without_timing(result):
-    return dict(result, seconds=None, epochs=[dict(e, network_seconds=None, lw_seconds=None) for e in result["epochs"]])
 
 
 def test_a_method_of_ones_own_trains_through_the_same_loop(dataset, fold):
@@ -79,7 +65,7 @@ def test_smoothed_is_l_and_w_without_the_learning(dataset, fold):
     frozen = train_job(dataset, LearnedLabelsWeights(learn_labels=False, learn_weights=False), fold, seed=1,
                        settings=tiny_settings())
     for key in ("test", "epochs"):
-        assert _without_timing(smoothed)[key] == _without_timing(frozen)[key]
+        assert without_timing(smoothed)[key] == without_timing(frozen)[key]
     assert smoothed["train"]["s"] == frozen["train"]["s"] and smoothed["train"]["w"] == frozen["train"]["initial_w"]
     s = np.array(smoothed["train"]["s"])
     np.testing.assert_allclose(s.max(1), np.e / (np.e + 3), atol=1e-4)  # softmax(1 * one-hot), eq. (7)

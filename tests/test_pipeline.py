@@ -28,8 +28,9 @@ def test_reproduce_writes_every_table_and_resumes(tiny_corpus, tmp_path, monkeyp
     conditions = ["blstm_att", "L_w", "L"]
     tables = reproduce(tiny_corpus, preset_name="quick", conditions=conditions, out=out, n_jobs=1,
                        progress=False, **TINY)
-    assert set(tables) == {"table2", "table2_beside_paper", "table2_fold_spread", "table2_vs_truth", "table3",
-                           "fig3_label_moves", "label_fixes", "table2_paired", "table2_paired_vs_truth", "epochs_kept"}
+    assert set(tables) == {"table2", "table2_fold_mean", "table2_beside_paper", "table2_fold_spread",
+                           "table2_vs_truth", "table3", "fig3_label_moves", "label_fixes", "table2_paired",
+                           "table2_paired_vs_truth", "epochs_kept", "intervals", "intervals_vs_truth"}
     assert len(list(out.glob("jobs/*/*.json.gz"))) == 3 * 10
     assert list(tables["table2"].index) == ["BLSTM + ATT", "BLSTM + ATT + L", "BLSTM + ATT + L + w"]
     assert (out / "table3.md").read_text().startswith("|")
@@ -37,7 +38,7 @@ def test_reproduce_writes_every_table_and_resumes(tiny_corpus, tmp_path, monkeyp
     assert run["preset"] == "quick" and run["settings"]["max_epochs"] == 1
 
     from minisermeta import grid
-    monkeypatch.setattr(grid, "_run_job", lambda *a: pytest.fail("a finished job ran again"))
+    monkeypatch.setattr(grid, "_run_jobs", lambda *a, **k: pytest.fail("a finished job ran again"))
     again = reproduce(tiny_corpus, preset_name="quick", conditions=conditions, out=out, n_jobs=1,
                       progress=False, **TINY)
     assert again["table2"].equals(tables["table2"])

@@ -45,3 +45,17 @@ def test_weights_by_class_splits_right_and_wrong_gold():
     job = {"condition": "L_w", "train": {"gold": [0, 1, 2, 3, 0], "truth": [0, 1, 2, 3, 2], "w": [1, 1, 1, 1, 2]}}
     fig = plots.weights_by_class([job])
     assert fig.axes[0].get_legend() is not None
+
+
+def test_forest_draws_one_row_per_contrast_and_fills_the_real_ones():
+    import pandas as pd
+
+    from minisermeta import plots
+
+    table = pd.DataFrame({"UA diff": [2.0, -1.0], "UA low": [0.5, -3.0], "UA high": [3.5, 1.0],
+                          "UA p (Holm)": [0.01, 0.6]}, index=["a − b", "c − b"])
+    fig = plots.forest({"vs gold": table, "vs truth": table.iloc[:1]})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["c − b", "a − b"]
+    markers = [line for line in ax.lines if line.get_marker() == "o"]
+    assert len(markers) == 3 and sum(m.get_markerfacecolor() == "white" for m in markers) == 1

@@ -76,23 +76,32 @@ def test_table2_pools_folds(results):
     assert "N/A" in report.to_markdown(beside)
 
 
-def test_paired_differences_compare_fold_by_fold(results):
-    onehot = np.eye(4).tolist()
-    more = results + [_result("blstm_att", "Ses01M", [3, 3], [3, 3], [3], [onehot[3]], [1.0], [1.0])]
-    paired = report.paired_differences(more)
-    row = paired.loc["BLSTM + ATT + L + w"]
-    # WA per fold, L_w - baseline: Ses01F 75 - 25 = 50, Ses01M 50 - 100 = -50
-    assert row["WA diff"] == pytest.approx(0) and row["folds"] == 2
-    assert row["WA s.e."] == pytest.approx(np.std([50, -50], ddof=1) / np.sqrt(2))
-    assert row["folds better (UA)"] == 1
-    assert list(paired.index) == ["BLSTM + ATT + L + w"]
+def test_paired_by_session_needs_its_baseline(results):
     with pytest.raises(ValueError, match="baseline"):
-        report.paired_differences([r for r in more if r["condition"] != "blstm_att"])
+        report.paired_by_session([r for r in results if r["condition"] != "blstm_att"])
+    paired = report.paired_by_session(results)
+    assert list(paired.index) == ["BLSTM + ATT + L + w"] and paired.loc["BLSTM + ATT + L + w", "sessions"] == 1
 
 
-def test_clear_of_noise_keeps_differences_beyond_two_standard_errors():
-    paired = pd.DataFrame({"UA diff": [3.0, -5.0, 1.0], "UA s.e.": [1.0, 2.0, 1.0]}, index=["a", "b", "c"])
-    assert report.clear_of_noise(paired).to_dict() == {"a": 3.0, "b": -5.0}
+def test_contrasts_isolate_one_ingredient_each_and_share_one_holm_family():
+    speakers = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+    hits = {"blstm_att": 2, "smoothed": 3, "L_w": 3, "smoothed_pretrained": 4, "L_w_pretrained": 6}
+    from minisermeta.methods import CONDITIONS  # jobs record their method's title, as train_job writes them
+
+    jobs = [{**_scored(c, speaker, 0, h + (k % 2), total=8), "method": CONDITIONS[c].describe()}
+            for c, h in hits.items() for k, speaker in enumerate(speakers)]
+    table = report.contrasts(jobs, report.CONTROL_PAIRS)
+    assert list(table.index) == [
+        "BLSTM + ATT + smoothed targets − BLSTM + ATT",
+        "BLSTM + ATT + L + w − BLSTM + ATT + smoothed targets",
+        "BLSTM + ATT + smoothed targets, pretrained − BLSTM + ATT + smoothed targets",
+        "BLSTM + ATT + L + w pretrained − BLSTM + ATT + smoothed targets, pretrained"]  # pairs without jobs left out
+    assert table["WA diff"].tolist() == pytest.approx([100 / 8, 0, 100 / 8, 200 / 8])
+    assert table.loc["BLSTM + ATT + L + w − BLSTM + ATT + smoothed targets", "WA p"] == 1.0
+    from minisermeta import stats
+
+    family = np.concatenate([table["WA p"], table["UA p"]])
+    np.testing.assert_allclose(np.concatenate([table["WA p (Holm)"], table["UA p (Holm)"]]), stats.holm(family))
 
 
 def test_kept_epochs_reads_the_last_phase():

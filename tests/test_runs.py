@@ -204,3 +204,19 @@ def test_lenient_reaches_the_generated_corpus_too(monkeypatch):
     monkeypatch.setattr(synthemo, "read_iemocap", lambda root, classes, strict: seen.append(strict))
     corpora.load_corpus("synthemo", strict=False)
     assert seen == [False]
+
+
+def test_cli_says_which_file_a_read_only_disk_refused(tiny_root, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from minisermeta import __main__ as cli
+    from minisermeta import atomic
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", lambda dir, suffix: read_only(dir))
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["reproduce", "--corpus", str(tiny_root), "--preset", "quick", "--conditions", "blstm_att",
+                  "--out", str(tmp_path / "run"), "--n-jobs", "1"])
+    assert "Read-only file system" in str(stopped.value) and str(tmp_path / "run") in str(stopped.value)

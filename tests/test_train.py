@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import tiny_settings, toy_dataset
+from helpers import tiny_settings, toy_dataset, without_timing
 
 from minisermeta import settings, train
 from minisermeta.features import Normaliser
@@ -9,22 +9,6 @@ from minisermeta.folds import loso_folds
 from minisermeta.methods import CONDITIONS, resample
 from minisermeta.train import Trainer, prepare_fold
 from minisermeta.train import train_job as run
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return toy_dataset()
-
-
-@pytest.fixture(scope="module")
-def fold(dataset):
-    return loso_folds(dataset.speakers)[0]
-
-
-def _without_timing(result):
-    result = dict(result, seconds=None)
-    result["epochs"] = [dict(e, network_seconds=None, lw_seconds=None) for e in result["epochs"]]
-    return result
 
 
 @pytest.mark.parametrize("condition", sorted(CONDITIONS))
@@ -68,7 +52,7 @@ def test_same_seed_same_numbers_other_seed_differs(dataset, fold):
     a = run(dataset, "L_w", fold, seed=3, settings=tiny_settings())
     b = run(dataset, "L_w", fold, seed=3, settings=tiny_settings())
     c = run(dataset, "L_w", fold, seed=4, settings=tiny_settings())
-    assert _without_timing(a) == _without_timing(b)
+    assert without_timing(a) == without_timing(b)
     assert a["test"]["probs"] != c["test"]["probs"]
 
 
@@ -145,3 +129,19 @@ def test_a_diverged_network_is_reported(dataset, fold, monkeypatch):
     monkeypatch.setattr(trainer, "validation_loss", lambda: float("nan"))
     with pytest.raises(FloatingPointError, match="validation loss is nan after epoch 1"):
         trainer.fit()
+
+
+def test_a_job_beside_busy_cores_takes_one_thread_and_gives_them_back(monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.2, 3.0, 2.0))
+    assert train.free_cores() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert train.free_cores() == 4
+    before = torch.get_num_threads()
+    with train.cpu_threads(1) as threads:
+        assert threads == 1 and torch.get_num_threads() == 1
+    with train.cpu_threads() as threads:
+        assert threads == before
+    assert torch.get_num_threads() == before

@@ -1,0 +1,278 @@
+"""Many jobs of one preset trained at once: the networks of K :class:`~minisermeta.train.Trainer` s stacked on a job axis.
+
+One small BLSTM (batch 32, 128 units) leaves a GPU waiting on its sequential
+time steps. Stacking K jobs' parameters on a leading axis turns each step's
+matrix products into batched ones (``torch.bmm``), so K networks advance for
+about the price of one. Everything but the network epoch stays the single-job
+trainer's, per job: its data order and resampling (its own numpy generator),
+its method (loss, l/w epoch, state), validation, early stopping and the
+restored best network. A job that stops leaves the batch (it is masked: its
+parameters and Adam state no longer change) and its result can be written at
+once. ``train.Trainer`` stays the readable reference; the test suite checks
+that with dropout off every job's per-epoch losses equal the single-job
+trainer's.
+
+The LSTM is written out on batched matrix products (``_lstm``), gate for gate
+as ``torch.nn.LSTM`` computes it; Adam is written out too (``StackedAdam``),
+because each job takes its own steps (a masked job takes none).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .dataset import Dataset, length_batches
+from .methods import Batch
+from .settings import Settings
+from .train import Trainer, cpu_threads, job_result, make_trainer, named
+
+# The parameters of BLSTMAttention, in the order the stacked forward pass reads them.
+NAMES = ("fc.weight", "fc.bias",
+         "lstm_forward.weight_ih_l0", "lstm_forward.weight_hh_l0", "lstm_forward.bias_ih_l0", "lstm_forward.bias_hh_l0",
+         "lstm_backward.weight_ih_l0", "lstm_backward.weight_hh_l0", "lstm_backward.bias_ih_l0",
+         "lstm_backward.bias_hh_l0", "u", "out.weight", "out.bias")
+
+
+def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
+    """``model.Dropout``: inverted dropout with the mask drawn as ``uniform >= p``."""
+    if not training or p == 0:
+        return x
+    return x * torch.rand_like(x).ge_(p).mul_(1 / (1 - p))
+
+
+def _lstm(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor) -> Tensor:
+    """One-directional LSTM over (K, B, T, I) inputs with per-job weights; outputs (K, B, T, H).
+
+    Gates in ``nn.LSTM``'s order (input, forget, cell, output): the input part
+    of every step at once, then the recurrence, one batched product per step.
+    """
+    K, B, _, _ = x.shape
+    H = w_hh.shape[-1]
+    inputs = torch.einsum("kbti,kgi->kbtg", x, w_ih) + b_ih[:, None, None, :]
+    h = x.new_zeros(K, B, H)
+    c = x.new_zeros(K, B, H)
+    recurrent = w_hh.transpose(1, 2)  # (K, H, 4H)
+    outputs = []
+    for step in inputs.unbind(dim=2):  # unbind, not inputs[:, :, t]: one gradient for all steps, not T full-size ones
+        gates = step + (torch.bmm(h, recurrent) + b_hh[:, None, :])
+        i, f, g, o = gates.chunk(4, dim=-1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        outputs.append(h)
+    return torch.stack(outputs, dim=2)
+
+
+def _take(x: Tensor, index: Tensor) -> Tensor:
+    """x[k, b, index[k, b, t]] for (K, B, T, D) and (K, B, T)."""
+    return x.gather(2, index.unsqueeze(-1).expand(-1, -1, -1, x.shape[-1]))
+
+
+def stacked_forward(params: dict[str, Tensor], x: Tensor, lengths: Tensor, dropout: float, training: bool) -> Tensor:
+    """``BLSTMAttention.forward`` for K jobs at once: (K, B, T, F) frames, (K, B) lengths -> (K, B, C) logits."""
+    T = x.shape[2]
+    h = torch.einsum("kbtf,khf->kbth", x, params["fc.weight"]) + params["fc.bias"][:, None, None, :]
+    h = _dropout(F.relu(h), dropout, training)
+    steps = torch.arange(T, device=x.device)
+    valid = steps < lengths.unsqueeze(-1)  # (K, B, T)
+    reverse = torch.where(valid, lengths.unsqueeze(-1) - 1 - steps, steps)  # reverse within each length
+    forward = _lstm(h, *(params[f"lstm_forward.{n}"] for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
+                                                                 "bias_hh_l0")))
+    backward = _lstm(_take(h, reverse), *(params[f"lstm_backward.{n}"] for n in ("weight_ih_l0", "weight_hh_l0",
+                                                                                   "bias_ih_l0", "bias_hh_l0")))
+    h = _dropout(torch.cat([forward, _take(backward, reverse)], dim=-1), dropout, training)
+    scores = torch.einsum("kbtd,kd->kbt", h, params["u"]).masked_fill(~valid, float("-inf"))
+    alpha = scores.softmax(dim=-1)  # eq. (1)
+    pooled = torch.einsum("kbt,kbtd->kbd", alpha, h)  # eq. (2)
+    pooled = _dropout(pooled, dropout, training)
+    return torch.einsum("kbd,kcd->kbc", pooled, params["out.weight"]) + params["out.bias"][:, None, :]
+
+
+class StackedAdam:
+    """``torch.optim.Adam`` (default betas and eps) for stacked parameters, each job with its own step count."""
+
+    def __init__(self, params: dict[str, Tensor], lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.m = {n: torch.zeros_like(p) for n, p in params.items()}
+        self.v = {n: torch.zeros_like(p) for n, p in params.items()}
+        self.steps = torch.zeros(next(iter(params.values())).shape[0], dtype=torch.float64)
+
+    @torch.no_grad()
+    def step(self, active: Tensor) -> None:
+        """One step for the jobs where ``active`` (K,) is True; the others keep parameters and state.
+
+        The same arithmetic as ``torch.optim.Adam``: ``lerp`` for the first
+        moment, bias corrections in float64, then ``param -= step_size * m / denom``.
+        """
+        b1, b2 = self.betas
+        self.steps += active.cpu().double()
+        steps = self.steps.clamp(min=1)  # a job that never stepped: any value, it is masked
+        step_size = (self.lr / (1 - b1 ** steps)).to(active.device)
+        correction2 = (1 - b2 ** steps).sqrt().to(active.device)
+        for name, p in self.params.items():
+            shape = (-1,) + (1,) * (p.dim() - 1)
+            on = active.view(shape)
+            grad = p.grad if p.grad is not None else torch.zeros_like(p)
+            self.m[name] = torch.where(on, self.m[name].lerp(grad, 1 - b1), self.m[name])
+            self.v[name] = torch.where(on, self.v[name].mul(b2).addcmul(grad, grad, value=1 - b2), self.v[name])
+            denom = (self.v[name].sqrt() / correction2.to(p.dtype).view(shape)).add_(self.eps)
+            update = step_size.to(p.dtype).view(shape) * (self.m[name] / denom)
+            p.sub_(torch.where(on, update, torch.zeros_like(update)))
+
+
+class _Job:
+    """One trainer's place in the batched loop: its phases, epoch, early-stopping record."""
+
+    def __init__(self, trainer: Trainer):
+        self.trainer = trainer
+        self.phases = list(trainer.method.phases)
+        self.epoch, self.best_loss, self.best_state, self.waited = 0, float("inf"), None, 0
+        self.done = False
+        trainer.method.start_phase(self.phases[0])
+
+
+class BatchedTrainer:
+    """Train K trainers (same settings, same dataset, same device) as one stacked network; see the module docstring.
+
+    ``on_done(trainer)`` is called as soon as a job has stopped and its best
+    network is restored, so a grid can write that job's result at once.
+    """
+
+    def __init__(self, trainers: list[Trainer], on_done=None):
+        if not trainers:
+            raise ValueError("no trainer to batch")
+        settings = trainers[0].settings
+        if any(t.settings != settings for t in trainers):
+            raise ValueError("batched jobs must share their settings (one preset)")
+        self.trainers, self.settings, self.on_done = trainers, settings, on_done
+        self.device = trainers[0].device
+        self.lengths = trainers[0].data.lengths  # the same utterances; each fold normalises its own frames
+        self.params = {name: torch.stack([dict(t.model.named_parameters())[name].detach() for t in trainers])
+                       .requires_grad_(True) for name in NAMES}
+        self.optimizer = StackedAdam(self.params, settings.lr)
+        self.jobs = [_Job(t) for t in trainers]
+
+    def _to_model(self, k: int) -> None:
+        """Copy job k's stacked parameters into its trainer's network (for validation, the l/w epoch, results)."""
+        with torch.no_grad():
+            for name, p in self.trainers[k].model.named_parameters():
+                p.copy_(self.params[name][k])
+
+    def _from_model(self, k: int) -> None:
+        with torch.no_grad():
+            for name, p in self.trainers[k].model.named_parameters():
+                self.params[name][k].copy_(p)
+
+    def network_epoch(self, running: list[int]) -> dict[int, float]:
+        """One network epoch of every running job, their batches side by side; mean loss per job."""
+        plans = {}
+        for k in running:  # each job draws its epoch exactly as the single-job trainer does
+            trainer = self.trainers[k]
+            epoch = trainer.method.epoch_utterances(trainer.rng)
+            plans[k] = (epoch, length_batches(epoch, self.lengths, self.settings.batch_size, trainer.rng))
+        totals = dict.fromkeys(running, 0.0)
+        for step in range(max(len(batches) for _, batches in plans.values())):
+            batches = {k: b[step] for k, (_, b) in plans.items() if step < len(b)}  # jobs with a batch left
+            jobs = list(batches)
+            B, T = max(len(b) for b in batches.values()), max(int(self.lengths[b].max()) for b in batches.values())
+            x = np.zeros((len(jobs), B, T, self.trainers[0].data.frames.shape[1]), dtype=np.float32)
+            lengths = np.ones((len(jobs), B), dtype=np.int64)  # rows without an utterance: a zero frame, no loss
+            for j, k in enumerate(jobs):
+                data, batch = self.trainers[k].data, batches[k]
+                for row, (start, length) in enumerate(zip(data.offsets[batch], data.lengths[batch])):
+                    x[j, row, :length] = data.frames[start:start + length]
+                lengths[j, :len(batch)] = data.lengths[batch]
+            x, lengths = torch.from_numpy(x).to(self.device), torch.from_numpy(lengths).to(self.device)
+            index = torch.as_tensor(jobs, device=self.device)
+            params = {name: p.index_select(0, index) for name, p in self.params.items()}  # the batch's jobs only
+            with self.trainers[0].autocast:
+                logits = stacked_forward(params, x, lengths, self.settings.model.dropout, training=True)
+            losses = []
+            for j, k in enumerate(jobs):
+                trainer, n = self.trainers[k], len(batches[k])
+                rows = torch.as_tensor([trainer.position[i] for i in batches[k]], device=self.device)
+                losses.append(trainer.method.loss(logits[j, :n].float(), Batch(x[j, :n], lengths[j, :n], rows)))
+            for p in self.params.values():
+                p.grad = None
+            torch.stack(losses).sum().backward()  # job k's loss reaches only its own slice
+            active = torch.zeros(len(self.trainers), dtype=torch.bool, device=self.device)
+            active[index] = True
+            self.optimizer.step(active)
+            for k, loss in zip(jobs, losses):
+                totals[k] += loss.item() * len(batches[k])
+        return {k: totals[k] / len(plans[k][0]) for k in running}
+
+    def fit(self) -> None:
+        """Algorithm 1 for every job until each has stopped (every phase of its method); best networks restored."""
+        while not all(job.done for job in self.jobs):
+            running = [k for k, job in enumerate(self.jobs) if not job.done]
+            start = time.perf_counter()
+            train_losses = self.network_epoch(running)
+            network_seconds = (time.perf_counter() - start) / len(running)  # the epoch's share of each job
+            for k in running:
+                job, trainer = self.jobs[k], self.trainers[k]
+                self._to_model(k)
+                job.epoch += 1
+                phase = job.phases[0]
+                start = time.perf_counter()
+                valid_loss = trainer.validation_loss()
+                if not np.isfinite(valid_loss):
+                    raise FloatingPointError(f"validation loss is {valid_loss} after epoch {job.epoch} ({phase}) "
+                                             f"of batched job {k}; lower the learning rate (Settings.lr)")
+                validation_seconds = time.perf_counter() - start
+                trainer.method.end_epoch(phase)
+                trainer.history.append(dict(phase=phase, epoch=job.epoch, train_loss=train_losses[k],
+                                            valid_loss=valid_loss, network_seconds=network_seconds + validation_seconds,
+                                            lw_seconds=time.perf_counter() - start - validation_seconds))
+                if valid_loss < job.best_loss:
+                    job.best_loss, job.waited = valid_loss, 0
+                    job.best_state = copy.deepcopy((trainer.model.state_dict(), trainer.method.state_dict()))
+                else:
+                    job.waited += 1
+                if job.waited >= self.settings.patience or job.epoch >= self.settings.max_epochs:
+                    self._end_phase(k)
+
+    def _end_phase(self, k: int) -> None:
+        job, trainer = self.jobs[k], self.trainers[k]
+        trainer.model.load_state_dict(job.best_state[0])
+        trainer.method.load_state_dict(job.best_state[1])
+        self._from_model(k)
+        job.phases.pop(0)
+        if job.phases:  # the next phase starts from the best network, its patience counted afresh
+            job.epoch, job.best_loss, job.best_state, job.waited = 0, float("inf"), None, 0
+            trainer.method.start_phase(job.phases[0])
+        else:
+            job.done = True
+            if self.on_done is not None:
+                self.on_done(trainer)
+
+
+def train_batched(dataset: Dataset, jobs, settings: Settings, on_result=None, threads: int | None = None) -> list[dict]:
+    """Train ``jobs``, each (name, method, fold, seed) as a grid holds them, as one batch.
+
+    Each job is set up exactly as ``train.train_job`` sets it up (seeded, its
+    fold normalised); the results are the same JSON-ready dicts, in the order
+    of ``jobs``, and ``on_result(index, result)`` gets each as soon as its job
+    stops. ``seconds`` is the batch's wall time until the job stopped.
+    """
+    specs = [(name, named(method, name)[1], fold, seed) for name, method, fold, seed in jobs]
+    results: dict[int, dict] = {}
+    with cpu_threads(threads):
+        made = [make_trainer(dataset, method, fold, seed, settings) for _, method, fold, seed in specs]
+        index = {id(trainer): k for k, (trainer, _) in enumerate(made)}
+        start = time.perf_counter()
+
+        def done(trainer: Trainer) -> None:
+            k = index[id(trainer)]
+            name, _, fold, seed = specs[k]
+            results[k] = job_result(trainer, made[k][1], name, fold, seed, time.perf_counter() - start)
+            if on_result is not None:
+                on_result(k, results[k])
+
+        BatchedTrainer([trainer for trainer, _ in made], on_done=done).fit()
+    return [results[k] for k in range(len(specs))]
