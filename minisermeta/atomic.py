@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import IO, Callable
 
 
-def write_atomically(path: Path, write: Callable[[IO], None], binary: bool = False) -> None:
+def write_atomically(path: Path, write: Callable[[IO], None], binary: bool = False, exclusive: bool = False) -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
 
     A rename within one directory is atomic, so a process killed mid-write
     leaves at most a stray ``*.tmp`` file, never a truncated ``path``.
+    ``exclusive``: link instead of rename, so ``FileExistsError`` if ``path``
+    exists (two processes creating it: one wins, the other learns it lost).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -21,9 +23,14 @@ def write_atomically(path: Path, write: Callable[[IO], None], binary: bool = Fal
         with os.fdopen(handle, "wb" if binary else "w") as file:
             write(file)
         os.chmod(temporary, _mode_of_a_new_file())  # mkstemp makes it 0600; results are meant to be shared
-        os.replace(temporary, path)
+        if exclusive:
+            os.link(temporary, path)
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
         raise
 
 

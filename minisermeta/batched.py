@@ -222,8 +222,10 @@ class BatchedTrainer:
                 start = time.perf_counter()
                 valid_loss = trainer.validation_loss()
                 if not np.isfinite(valid_loss):
-                    raise FloatingPointError(f"validation loss is {valid_loss} after epoch {job.epoch} ({phase}) "
-                                             f"of batched job {k}; lower the learning rate (Settings.lr)")
+                    speaker = trainer.data.speakers[trainer.valid[0]]
+                    raise FloatingPointError(f"validation loss is {valid_loss} after epoch {job.epoch} ({phase}) of the "
+                                             f"batched {type(trainer.method).__name__} job validated on {speaker}; "
+                                             "lower the learning rate (Settings.lr)")
                 validation_seconds = time.perf_counter() - start
                 trainer.method.end_epoch(phase)
                 trainer.history.append(dict(phase=phase, epoch=job.epoch, train_loss=train_losses[k],
@@ -260,7 +262,7 @@ def train_batched(dataset: Dataset, jobs, settings: Settings, on_result=None, th
     of ``jobs``, and ``on_result(index, result)`` gets each as soon as its job
     stops. ``seconds`` is the batch's wall time until the job stopped.
     """
-    specs = [(name, named(method, name)[1], fold, seed) for name, method, fold, seed in jobs]
+    specs = [(*named(method, name), fold, seed) for name, method, fold, seed in jobs]
     results: dict[int, dict] = {}
     with cpu_threads(threads):
         made = [make_trainer(dataset, method, fold, seed, settings) for _, method, fold, seed in specs]

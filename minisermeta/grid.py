@@ -58,15 +58,18 @@ def job_path(out: Path, condition: str, fold: Fold, seed: int) -> Path:
     return Path(out) / "jobs" / condition / f"{fold.name}_seed{seed}.json.gz"
 
 
-def write_json(path: Path, data) -> None:
-    """Write ``data`` as JSON (gzipped for ``*.gz``) so that ``path`` is either absent or complete."""
+def write_json(path: Path, data, exclusive: bool = False) -> None:
+    """Write ``data`` as JSON (gzipped for ``*.gz``) so that ``path`` is either absent or complete.
+
+    ``exclusive``: ``FileExistsError`` rather than replace an existing ``path``.
+    """
     if Path(path).suffix == ".gz":
         def write(file):
             with gzip.GzipFile(fileobj=file, mode="wb", mtime=0) as packed:  # mtime 0: same bytes for the same data
                 packed.write(json.dumps(data).encode())
-        write_atomically(path, write, binary=True)
+        write_atomically(path, write, binary=True, exclusive=exclusive)
     else:
-        write_atomically(path, lambda file: json.dump(data, file))
+        write_atomically(path, lambda file: json.dump(data, file), exclusive=exclusive)
 
 
 def read_json(path: Path):
@@ -131,31 +134,35 @@ def _run_jobs(dataset: Dataset, jobs: list[tuple], settings: Settings, out: Path
     def unlock(path: Path) -> None:  # while holding it: no one can claim a finished job afterwards
         path.with_name(path.name + ".lock").unlink(missing_ok=True)
 
-    with ExitStack() as stack:
-        held = [job for job in jobs if stack.enter_context(_claim(job_path(out, job[0], job[2], job[3]), wait))]
-        mine = []
-        for job in held:
+    with ExitStack() as every:
+        claims, mine = [], []  # each job's lock is released as soon as its result is written
+        for job in jobs:
             path = job_path(out, job[0], job[2], job[3])
+            claims.append(every.enter_context(ExitStack()))
+            if not claims[-1].enter_context(_claim(path, wait)):
+                continue
             if path.is_file():  # finished by another process meanwhile
                 unlock(path)
+                claims[-1].close()
             else:
-                mine.append(job)
+                mine.append(len(claims) - 1)
 
-        def write(job: tuple, result: dict) -> Path:
-            path = job_path(out, job[0], job[2], job[3])
+        def write(index: int, result: dict) -> Path:
+            path = job_path(out, jobs[index][0], jobs[index][2], jobs[index][3])
             write_json(path, {**result, "run": run})
             unlock(path)
+            claims[index].close()
             return path
 
         if len(mine) == 1:
-            condition, method, fold, seed = mine[0]
+            condition, method, fold, seed = jobs[mine[0]]
             return [write(mine[0], train_job(dataset, method, fold, seed=seed, settings=settings, name=condition,
                                              threads=threads))]
         if mine:
             from .batched import train_batched
 
             written = []
-            train_batched(dataset, mine, settings, threads=threads,
+            train_batched(dataset, [jobs[i] for i in mine], settings, threads=threads,
                           on_result=lambda k, result: written.append(write(mine[k], result)))
             return written
         return []

@@ -166,10 +166,13 @@ class LearnedLabelsWeights(FixedTargets):
     def learns_weights(self) -> bool:
         return self.learn_weights
 
-    def setup(self, trainer) -> None:
-        super().setup(trainer)
+    def __post_init__(self):
+        super().__post_init__()
         if self.pretrain_targets not in ("same", "gold"):
             raise ValueError(f"unknown pretrain_targets {self.pretrain_targets!r}; choose same or gold")
+
+    def setup(self, trainer) -> None:
+        super().setup(trainer)
         self.trainer_ = trainer  # its inference pass gives the l/w epoch its log y_n
         self.optimizer_ = self.labels_.configure_optimizer(trainer.settings.lr_labels, trainer.settings.lr_weights)
         data, train = trainer.data, trainer.train
@@ -237,7 +240,7 @@ def resolve(conditions=None) -> dict[str, Method]:
         if wrong:
             raise ValueError(f"condition(s) {wrong} are not minisermeta.methods.Method instances")
         return dict(conditions)
-    names = list(PAPER_CONDITIONS if conditions is None else conditions)
+    names = [conditions] if isinstance(conditions, str) else list(PAPER_CONDITIONS if conditions is None else conditions)
     unknown = sorted(set(names) - set(CONDITIONS))
     if unknown:
         raise ValueError(f"unknown condition(s) {unknown}; choose from {sorted(CONDITIONS)}")

@@ -81,11 +81,10 @@ def identity(run: dict) -> str:
 def _claim(out: Path, run: dict) -> str:
     """Record what a run directory is computed from, or check it against what it records; the run's id."""
     path = out / "run.json"
-    if not path.is_file():
-        run = {**run, "id": identity(run)}
-        write_json(path, run)
-        return run["id"]
-    check_run(out, **run)
+    try:
+        write_json(path, {**run, "id": identity(run)}, exclusive=True)  # of two processes, one creates it
+    except FileExistsError:
+        check_run(out, **run)  # the other checks it, as any later run does
     return read_json(path)["id"]
 
 

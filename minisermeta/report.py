@@ -201,15 +201,20 @@ def contrasts(results: list[dict], pairs, against: str = "gold", estimator: str 
     session's seeds averaged first); the mean over sessions, its t interval and
     a two-sided p-value (``stats``), Holm-corrected over the family of this
     table: every pair, WA and UA. A difference is real when its Holm p is
-    below 1 - ``confidence``. Rows are "condition − baseline" by title; pairs
-    whose conditions have no results are left out.
+    below 1 - ``confidence``. Rows are "condition − baseline" by title. Only
+    the (fold, seed) jobs both conditions ran are compared; pairs without any
+    are left out.
     """
     titles, grouped = _titles(results), _by_condition(results)
     rows = {}
     for condition, baseline in pairs:
-        if condition not in grouped or baseline not in grouped:
+        shared = {(r["fold"], r["seed"]) for r in grouped.get(condition, [])} & \
+            {(r["fold"], r["seed"]) for r in grouped.get(baseline, [])}
+        if not shared:  # nothing both ran: no pair to compare
             continue
-        scores, base = (_session_scores(grouped[c], against, estimator) for c in (condition, baseline))
+        # like with like: only the (fold, seed) jobs both conditions ran
+        scores, base = (_session_scores([r for r in grouped[c] if (r["fold"], r["seed"]) in shared], against,
+                                        estimator) for c in (condition, baseline))
         sessions = sorted(scores.keys() & base.keys())
         diff = np.array([scores[s] - base[s] for s in sessions])
         row = {}
@@ -217,7 +222,7 @@ def contrasts(results: list[dict], pairs, against: str = "gold", estimator: str 
             row[f"{measure} diff"], row[f"{measure} low"], row[f"{measure} high"] = \
                 stats.t_interval(diff[:, k], confidence)
             row[f"{measure} p"] = stats.t_test(diff[:, k])
-        seeds = {r["seed"] for r in grouped[condition]} & {r["seed"] for r in grouped[baseline]}
+        seeds = {seed for _, seed in shared}
         rows[f"{titles[condition]} − {titles[baseline]}"] = {
             **row, "sessions better (UA)": int((diff[:, 1] > 0).sum()), "sessions": len(sessions),
             "seeds": len(seeds)}

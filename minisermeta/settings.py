@@ -29,6 +29,11 @@ class Settings:
     device: str = "auto"  # "auto": CUDA when present, else CPU
     amp: bool = True  # on CUDA, run the network in bfloat16 autocast (losses, l and w stay float32); no effect on CPU
 
+    def __post_init__(self):
+        for name in ("max_epochs", "patience", "batch_size", "lw_steps"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
+                raise ValueError(f"Settings.{name} must be an integer >= 1, got {getattr(self, name)!r}")
+
 
 PRESETS = {
     # A laptop/CI mode, like nanoGPT's small CPU mode: a narrower network (FC 128,

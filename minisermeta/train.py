@@ -172,7 +172,8 @@ def named(method: str | Method, name: str | None = None) -> tuple[str, Method]:
     """(name, method) for a condition name of ``methods.CONDITIONS`` or a Method (named ``name``, else its class)."""
     if isinstance(method, Method):
         return name or type(method).__name__, method
-    return next(iter(resolve([method]).items()))
+    condition, found = next(iter(resolve([method]).items()))
+    return name or condition, found
 
 
 def make_trainer(dataset: Dataset, method: Method, fold: Fold, seed: int, settings: Settings) -> tuple[Trainer, np.ndarray]:

@@ -138,3 +138,13 @@ def test_the_pretrained_control_has_the_variants_schedule_and_nothing_learned(da
     assert [e["train_loss"] for e in control["epochs"] if e["phase"] == "pretrain"] == \
         [e["train_loss"] for e in smoothed["epochs"]]
     assert control["train"]["s"] == smoothed["train"]["s"] and control["train"]["w"] == control["train"]["initial_w"]
+
+
+def test_one_name_is_one_condition_and_bad_settings_are_refused_early():
+    from minisermeta.settings import preset
+
+    assert list(resolve("L_w")) == ["L_w"]  # not the letters of the name
+    with pytest.raises(ValueError, match="unknown pretrain_targets"):
+        LearnedLabelsWeights(pretrain_targets="votes")
+    with pytest.raises(ValueError, match="Settings.patience must be an integer >= 1"):
+        preset("quick", patience=0)

@@ -181,3 +181,17 @@ def test_table2_per_fold_mean_estimator(results):
     # L_w folds: WA 3/4 and 1/2 -> mean 62.5, pooled 4/6
     assert mean.loc["BLSTM + ATT + L + w", ("", "WA")] == pytest.approx(62.5)
     assert pooled.loc["BLSTM + ATT + L + w", ("", "WA")] == pytest.approx(100 * 4 / 6)
+
+
+def test_contrasts_compare_only_the_jobs_both_conditions_ran():
+    from minisermeta.methods import CONDITIONS
+
+    speakers = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+    jobs = [{**_scored("blstm_att", sp, seed, 2, total=8), "method": CONDITIONS["blstm_att"].describe()}
+            for sp in speakers for seed in (0, 1)]
+    # the condition ran seed 0 only, and seed 1 of the baseline is much better: it must not enter the pair
+    jobs = [j if j["seed"] == 0 else {**j, **_scored("blstm_att", j["fold"], 1, 8, total=8)} for j in jobs]
+    jobs += [{**_scored("smoothed", sp, 0, 3, total=8), "method": CONDITIONS["smoothed"].describe()} for sp in speakers]
+    row = report.contrasts(jobs, [("smoothed", "blstm_att")]).iloc[0]
+    assert row["WA diff"] == pytest.approx(100 / 8) and row["seeds"] == 1
+    assert report.contrasts(jobs, [("L_w", "blstm_att")]).empty
