@@ -1,6 +1,6 @@
 """Network-epoch throughput of the single-job trainer against the batched one (K jobs in one process).
 
-The same K jobs (BLSTM + ATT, the paper preset's network, SynthEmo scale 0.25,
+The same K jobs (BLSTM + ATT, the network of ``--preset``, SynthEmo scale 0.25,
 four speakers: each job trains on two of them, about 220 utterances) are
 trained for ``--epochs`` network epochs, dropout on, each configuration in its
 own process so peak memory (max RSS) is its own:
@@ -14,6 +14,7 @@ own process so peak memory (max RSS) is its own:
 It prints utterances per second per configuration and per core::
 
     .venv/bin/python benchmarks/batched_speed.py --k 2 4 8
+    .venv/bin/python benchmarks/batched_speed.py --preset small --k 2 4 8
     .venv/bin/python benchmarks/batched_speed.py --device cuda --k 8 32 64   # on a GPU
 """
 
@@ -48,7 +49,7 @@ def measure(config: dict) -> dict:
     corpus = load_synthemo(progress=False, **CORPUS)
     corpus = corpus.subset(np.flatnonzero(corpus.table["speaker"].isin(SPEAKERS)))
     dataset = prepare(corpus, progress=False)
-    settings = preset("paper", device=config["device"])
+    settings = preset(config["preset"], device=config["device"])
     fold = loso_folds(dataset.speakers)[0]
     trainers = [make_trainer(dataset, CONDITIONS["blstm_att"], fold, seed, settings)[0] for seed in range(config["k"])]
     batched = BatchedTrainer(trainers) if config["mode"] == "batched" else None
@@ -77,6 +78,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=1, help="timed network epochs (after one warm-up epoch)")
     parser.add_argument("--threads", type=int, default=1, help="threads of one single-job process")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--preset", default="paper", help="whose network (minisermeta.settings.PRESETS)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a configuration, run in a child process
     args = parser.parse_args()
     if args.one:
@@ -84,10 +86,12 @@ def main():
         return
     cores = os.cpu_count() or 1
     processes = max(1, cores // args.threads) if args.device == "cpu" else 1
-    configs = [dict(mode="single", k=1, threads=args.threads, epochs=args.epochs, device=args.device)]
-    configs += [dict(mode="batched", k=k, threads=args.threads * processes if args.device == "cpu" else 1,
-                     epochs=args.epochs, device=args.device) for k in args.k]
-    print(f"{cores} cores, device {args.device}; single jobs: {processes} process(es) of {args.threads} thread(s)")
+    common = dict(epochs=args.epochs, device=args.device, preset=args.preset)
+    configs = [dict(mode="single", k=1, threads=args.threads, **common)]
+    configs += [dict(mode="batched", k=k, threads=args.threads * processes if args.device == "cpu" else 1, **common)
+                for k in args.k]
+    print(f"{cores} cores, device {args.device}, preset {args.preset}; "
+          f"single jobs: {processes} process(es) of {args.threads} thread(s)")
     for config in configs:
         done = subprocess.run([sys.executable, __file__, "--one", json.dumps(config)], capture_output=True, text=True)
         if done.returncode:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import report
 from .features import FEATURE_SETS
+from .settings import PRESETS
 
 
 def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("reproduce", help="run the leave-one-speaker-out grid of Table 2 and write Tables 2-3")
     _corpus_arguments(p)
-    p.add_argument("--preset", choices=("quick", "paper"), default=None,
-                   help="default: quick when MINISERMETA_QUICK or CI is set, else paper")
+    p.add_argument("--preset", choices=tuple(PRESETS), default=None,
+                   help="default: quick when MINISERMETA_QUICK or CI is set, else paper on a GPU and small on a CPU")
     p.add_argument("--conditions", type=_names, default=None, help="comma-separated; default: every condition")
     p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated integers >= 0")
     p.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<corpus>-<preset>)")

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import environment, grid, paper, pipeline, settings
+from . import environment, grid, paper, pipeline, report, settings, study
 from .corpora import Corpus
 from .corpora.synthemo import SPEAKERS, load_synthemo
 from .folds import loso_folds
@@ -61,6 +61,11 @@ class BookSetup:
     seeds: tuple[int, ...]  # training seeds of every (condition, fold) job
     run_dir: Path  # where the grid's job results and tables are written
     n_jobs: int = 2  # grid jobs at once
+    overrides: dict = field(default_factory=dict)  # fields of the preset that this run sets otherwise
+
+    def settings(self) -> settings.Settings:
+        """The settings of the run's jobs: the preset with the setup's overrides."""
+        return settings.preset(self.preset, **self.overrides)
 
     def describe(self) -> str:
         """One line for the text of a chapter: which corpus, preset and seeds."""
@@ -91,7 +96,45 @@ def setup(quick: bool | None = None) -> BookSetup:
         name = "book-quick" if environment.home().resolve() == default_home.resolve() else \
             "book-quick-" + hashlib.blake2b(str(environment.home().resolve()).encode(), digest_size=4).hexdigest()
         return BookSetup(True, 0.05, 0, "quick", (0,), root / "runs" / name, n_jobs)
-    return BookSetup(False, 0.25, 0, "paper", (0,), root / "results" / "book-paper", n_jobs)
+    # results/book-paper was run before jobs were seeded per fold: both folds of a session share seed 0
+    return BookSetup(False, 0.25, 0, "paper", (0,), root / "results" / "book-paper", n_jobs, {"fold_seeds": False})
+
+
+def study_setup(quick: bool | None = None) -> BookSetup:
+    """The setup of the study the verdict chapter reads (``minisermeta.study``).
+
+    Full mode: the small preset over the study's five seeds (``results/study-small``;
+    the paper preset's seed sweep is a GPU's work). Quick mode: the quick
+    setup's run with a second seed, so the chapter runs in CI in minutes.
+    """
+    quick = environment.quick_mode() if quick is None else quick
+    if quick:
+        return replace(setup(True), seeds=(0, 1))
+    return BookSetup(False, 0.25, 0, "small", study.SEEDS, repository_root() / "results" / "study-small",
+                     min(2, os.cpu_count() or 1))
+
+
+def sweep(book_setup: BookSetup, progress: bool | None = None) -> dict[str, list[dict]]:
+    """The study's l/w update sweep beside the setup's run (``<run>-sweep/``): L + w, seed 0, loaded or run.
+
+    Full mode: every setting of ``study.SWEEP``. Quick mode: two of them
+    (Adam and SGD at label scale 1).
+    """
+    settings_grid = {k: study.SWEEP[k] for k in ("adam 0.1, scale 1", "sgd 3, scale 1")} if book_setup.quick \
+        else study.SWEEP
+    root = sweep_root(book_setup)
+    complete = all(is_complete(replace(book_setup, run_dir=study.sweep_dir(root, name), seeds=(0,)), ["L_w"])
+                   for name in settings_grid)
+    if complete:
+        found = study.load_sweep(root, book_setup.preset, settings_grid)
+        return {name: [r for r in jobs if r["condition"] == "L_w" and r["seed"] == 0] for name, jobs in found.items()}
+    return study.run_sweep(corpus(book_setup), root, book_setup.preset, seeds=(0,), settings=settings_grid,
+                           n_jobs=book_setup.n_jobs, progress=progress is not False)
+
+
+def sweep_root(book_setup: BookSetup) -> Path:
+    """Where the setup's l/w update sweep lives: one run directory per setting under ``<run>-sweep``."""
+    return book_setup.run_dir.with_name(f"{book_setup.run_dir.name}-sweep")
 
 
 def corpus(book_setup: BookSetup | None = None, progress: bool = False) -> Corpus:
@@ -136,16 +179,14 @@ def results(book_setup: BookSetup | None = None, conditions=None, progress: bool
     loaded = is_complete(book_setup, conditions)
     progress = not loaded if progress is None else progress
     if loaded:
-        pipeline.check_run(book_setup.run_dir, preset=book_setup.preset,
-                           settings=asdict(settings.preset(book_setup.preset)))
+        pipeline.check_run(book_setup.run_dir, preset=book_setup.preset, settings=asdict(book_setup.settings()))
     else:
         pipeline.reproduce(corpus(book_setup), preset_name=book_setup.preset, conditions=conditions,
                            seeds=book_setup.seeds, out=book_setup.run_dir, n_jobs=book_setup.n_jobs,
-                           progress=progress)
+                           progress=progress, **book_setup.overrides)
     jobs = [r for r in grid.load_jobs(book_setup.run_dir)
             if r["condition"] in conditions and r["seed"] in book_setup.seeds]
-    has_truth = all(r["test"]["truth"] is not None and r["test"]["truth"][:1] != [None] for r in jobs)
-    tables = pipeline.write_tables(jobs, book_setup.run_dir, has_truth)
+    tables = pipeline.write_tables(jobs, book_setup.run_dir, report.has_truth(jobs))
     return BookResults(book_setup, tables, jobs, loaded=loaded)
 
 

@@ -32,6 +32,16 @@ class Fold:
         return train, dataset.indices_of([self.valid]), dataset.indices_of([self.test])
 
 
+def job_seed(seed: int, fold: Fold) -> int:
+    """The seed of the job of grid seed ``seed`` on ``fold``: a hash of both (``Settings.fold_seeds``).
+
+    The two folds of a session train on the same eight speakers; with one seed
+    for both they would train the same network, epoch by epoch, and be one
+    run counted twice. A seed per (seed, fold) makes every job its own draw.
+    """
+    return int(np.random.SeedSequence([int(seed), *fold.name.encode()]).generate_state(1)[0])
+
+
 def loso_folds(speakers) -> list[Fold]:
     """One fold per speaker; validation on the session partner (IEMOCAP: Ses01F ↔ Ses01M).
 

@@ -168,6 +168,11 @@ def _run_jobs(dataset: Dataset, jobs: list[tuple], settings: Settings, out: Path
         return []
 
 
+def worker_count(n_jobs: int) -> int:
+    """Processes a grid runs side by side for ``n_jobs`` (joblib's rule: -1 is one per core, -2 all but one)."""
+    return n_jobs if n_jobs > 0 else max((os.cpu_count() or 1) + 1 + n_jobs, 1)
+
+
 def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings, n_jobs: int = 1,
              progress: bool = True, batch: int = 1) -> list[Path]:
     """Run every (condition, fold, seed) job whose result is not on disk yet; the paths of the jobs trained here.
@@ -190,7 +195,7 @@ def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings
     if done and progress:
         print(f"{done} job(s) already finished under {out}, skipping them")
     groups = [todo[i:i + batch] for i in range(0, len(todo), batch)]
-    workers = n_jobs if n_jobs > 0 else max(os.cpu_count() + 1 + n_jobs, 1)
+    workers = worker_count(n_jobs)
     threads = max(1, (os.cpu_count() or 1) // min(workers, max(len(groups), 1)))
     tasks = (delayed(_run_jobs)(dataset, group, settings, out, threads, run) for group in groups)
     trained = []

@@ -132,29 +132,45 @@ class LabelWeights(nn.Module):
             return per_sample
         return per_sample.sum() if reduction == "sum" else per_sample.mean()
 
-    def configure_optimizer(self, lr_labels: float = 0.1, lr_weights: float = 0.05) -> torch.optim.Adam:
-        """Adam with ``lr_labels`` for l and ``lr_weights`` for log w (``Settings`` argues the defaults).
+    def configure_optimizer(self, lr_labels: float = 0.1, lr_weights: float = 0.05,
+                            kind: str = "adam") -> list[torch.optim.Optimizer]:
+        """The optimisers of the l/w epoch: l with ``kind`` ("adam" or "sgd") at ``lr_labels``, log w with Adam.
 
-        Both parameters are always in the optimiser; one with learning switched
-        off has no gradient, and Adam skips it.
+        ``Settings`` argues the defaults. Adam divides each step by the
+        gradient's running size, so every l_n moves about ``lr_labels`` per
+        step however sure the network is. Plain SGD (the optimiser PENCIL
+        uses for its labels) steps by the gradient itself:
+        l_{n,k} moves by ``lr_labels`` * s_{n,k} (CE_n - CE_{n,k}) / w_n, with
+        CE_{n,k} = -log y_{n,k} and CE_n their mean under s_n. A class gains
+        where the network's log-probability of it is above that mean, in
+        proportion to the weight the target already gives it: at label scale
+        1 (s 0.175 on each other class) a label the network contradicts can
+        flip; at scale 10 (s about 5e-5) it practically cannot. w keeps Adam
+        whatever ``kind`` is, so the choice changes the label update alone.
+        Both parameters are always optimised; one with learning switched off
+        has no gradient, and its optimiser skips it.
         """
-        return torch.optim.Adam([{"params": [self.logits], "lr": lr_labels},
-                                 {"params": [self.log_w], "lr": lr_weights}])
+        if kind not in ("adam", "sgd"):
+            raise ValueError(f"unknown l/w optimiser {kind!r}; choose adam or sgd")
+        if kind == "adam":  # one Adam over both, as the paper's reading has always run
+            return [torch.optim.Adam([{"params": [self.logits], "lr": lr_labels},
+                                      {"params": [self.log_w], "lr": lr_weights}])]
+        return [torch.optim.SGD([self.logits], lr=lr_labels), torch.optim.Adam([self.log_w], lr=lr_weights)]
 
     @torch.no_grad()
     def renormalise(self) -> None:
         """Rescale w to mean 1 (eq. 8): subtract log mean(exp(log w)) from log w."""
         self.log_w -= self.log_w.exp().mean().log()  # eq. (8)
 
-    def update(self, log_probs: Tensor, optimizer: torch.optim.Optimizer, steps: int = 1,
+    def update(self, log_probs: Tensor, optimizers: list[torch.optim.Optimizer], steps: int = 1,
                idx: Tensor | None = None) -> None:
         """One l/w epoch (Algorithm 1, second step) on frozen model outputs.
 
         ``log_probs`` (len(idx), C) are the network's log y_n for utterances
         ``idx`` (all N, in order, when None), constants here. Takes ``steps``
-        full-batch steps of ``optimizer`` on eq. (6) summed over the
-        utterances, each followed by ``renormalise`` (eq. 8). Why the learning
-        rates read as distances per l/w epoch, and why w is divided by its
+        full-batch steps of ``optimizers`` (``configure_optimizer``) on eq. (6)
+        summed over the utterances, each followed by ``renormalise`` (eq. 8).
+        Why the learning rates read as distances, and why w is divided by its
         mean in ``weights`` (the fixed point is then w ∝ sqrt(CE)): the chapter
         "Learning labels and weights".
         """
@@ -162,9 +178,11 @@ class LabelWeights(nn.Module):
             return
         log_probs = log_probs.detach()
         for _ in range(steps):
-            optimizer.zero_grad()
+            for optimizer in optimizers:
+                optimizer.zero_grad()
             self._loss(log_probs, idx, reduction="sum").backward()
-            optimizer.step()
+            for optimizer in optimizers:
+                optimizer.step()
             if self.log_w.requires_grad:
                 self.renormalise()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from .environment import home
 from .features import extract
 from .folds import loso_folds
 from .atomic import write_atomically
-from .grid import check_seeds, load_jobs, read_json, run_grid, write_json
-from .methods import resolve
-from .settings import preset, preset_name as resolve_preset
+from .grid import check_seeds, job_path, load_jobs, read_json, run_grid, worker_count, write_json
+from .methods import Method, resolve
+from .settings import Settings, preset, preset_name as resolve_preset
+from . import estimate
 
 
 # What a run's jobs were computed from: a run directory mixes no jobs that differ in any of these.
@@ -142,7 +144,7 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     """Run (or resume) the grid of Table 2 and write its tables; returns them by name.
 
     ``corpus`` is ``'synthemo'``, an IEMOCAP-layout root or a :class:`Corpus`;
-    ``preset_name`` ``quick`` or ``paper`` (default: by quick mode);
+    ``preset_name`` a key of ``settings.PRESETS`` (default: ``settings.preset_name``);
     ``conditions`` names from ``methods.CONDITIONS`` (default: the paper's
     Table 2, ``methods.PAPER_CONDITIONS``) or a ``{name: Method}`` dict;
     ``overrides`` change single fields of the preset (e.g. ``max_epochs=2``);
@@ -166,6 +168,41 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     dataset = prepare(corpus, feature_set, progress, n_jobs, strict)
     _claim(out, dict(corpus=corpus_location(corpus.root), utterances=len(dataset), **identity,
                      data=dataset.fingerprint()))
-    run_grid(dataset, out, methods, loso_folds(dataset.speakers), seeds, settings, n_jobs, progress, batch)
+    folds = loso_folds(dataset.speakers)
+    todo = {c: sum(not job_path(out, c, f, s).is_file() for f in folds for s in seeds) for c in methods}
+    if progress:
+        print(plan(dataset, todo, methods, folds, seeds, settings, preset_name, n_jobs, batch), flush=True)
+    run_grid(dataset, out, methods, folds, seeds, settings, n_jobs, progress, batch)
+    if progress and preset_name == "small" and any(todo.values()):  # the CPU's default: say what the paper's costs
+        paper = preset("paper", device=settings.device)
+        seconds = _grid_estimate(dataset, {c: len(folds) * len(seeds) for c in methods}, methods, folds, paper, n_jobs)
+        print(f"The paper preset (--preset paper; make reproduce ARGS=\"--preset paper\") runs this grid "
+              f"in about {estimate.describe(seconds)} here.", flush=True)
     results = [r for r in load_jobs(out) if r["condition"] in methods and r["seed"] in seeds]
     return write_tables(results, out, corpus.has_truth)
+
+
+def _grid_estimate(dataset: Dataset, todo: dict[str, int], methods: dict[str, Method], folds, settings: Settings,
+                   n_jobs: int) -> float:
+    """Rough seconds of ``todo`` jobs here: one network epoch timed on as many threads as a job gets."""
+    workers = min(worker_count(n_jobs), max(1, sum(todo.values())))
+    epoch = estimate.epoch_seconds(dataset, folds[0], settings, threads=max(1, (os.cpu_count() or 1) // workers))
+    return estimate.grid_seconds(dataset, todo, methods, folds[0], settings, epoch, workers)
+
+
+def plan(dataset: Dataset, todo: dict[str, int], methods: dict[str, Method], folds, seeds, settings: Settings,
+         preset_name: str, n_jobs: int, batch: int = 1) -> str:
+    """What ``reproduce`` is about to run (``todo``: jobs per condition not on disk yet) and about how long it takes.
+
+    The time comes from one network epoch timed here (a few seconds; see
+    ``estimate``), and only for one job per process (``batch`` 1).
+    """
+    n = sum(todo.values())
+    text = (f"Plan: {n} of {len(methods) * len(folds) * len(seeds)} jobs to run ({len(methods)} condition(s) x "
+            f"{len(folds)} folds x {len(seeds)} seed(s)), preset {preset_name}, "
+            f"{min(worker_count(n_jobs), max(n, 1))} at a time")
+    if not n or batch > 1:
+        return text + "."
+    seconds = _grid_estimate(dataset, todo, methods, folds, settings, n_jobs)
+    return text + (f". Calibrated here: about {estimate.describe(seconds)} (rough: it assumes "
+                   f"{estimate.EPOCHS_PER_PATIENCE} x patience epochs per phase; early stopping decides).")

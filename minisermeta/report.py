@@ -7,6 +7,7 @@ import pandas as pd
 
 from . import metrics, paper, stats
 from .corpora import Corpus, session_of
+from .methods import CONDITIONS
 
 
 def _titled(emotions) -> list[str]:
@@ -54,11 +55,13 @@ def _by_condition(results: list[dict]) -> dict[str, list[dict]]:
 
 
 def _titles(results: list[dict]) -> dict[str, str]:
-    """Each condition's row name: the title its jobs recorded, else the paper's name, else the condition."""
+    """Each condition's row name: the title its jobs recorded, else (jobs from before methods recorded
+    themselves) its title in ``methods.CONDITIONS``, else the condition."""
     titles: dict[str, str] = {}
     for r in results:
         recorded = (r.get("method") or {}).get("title")
-        titles.setdefault(r["condition"], recorded or paper.METHOD_NAMES.get(r["condition"], r["condition"]))
+        known = CONDITIONS[r["condition"]].title if r["condition"] in CONDITIONS else r["condition"]
+        titles.setdefault(r["condition"], recorded or known)
     return titles
 
 
@@ -118,14 +121,21 @@ def paper_table2() -> pd.DataFrame:
 
 
 def table2_beside_paper(results: list[dict]) -> pd.DataFrame:
-    """Our Table 2 and the paper's, row by row: (method, 'ours' | 'paper')."""
+    """Our Table 2 and the paper's, row by row: (method, 'ours' | 'paper').
+
+    Our row stands beside the paper's when it is the same method (the same
+    title); the rest of ours (the controls, our stand-in for a quoted row)
+    follow. Rows the paper quotes from other papers keep its ``*``.
+    """
     ours, theirs = table2(results), paper_table2()
     rows = {}
     for condition, name in paper.METHOD_NAMES.items():
         quoted = name + (" *" if condition in paper.QUOTED else "")
         if name in ours.index:
             rows[(name, "ours")] = ours.loc[name]
-        rows[(name, "paper")] = theirs.loc[quoted]
+        rows[(quoted, "paper")] = theirs.loc[quoted]
+    for name in ours.index:
+        rows.setdefault((name, "ours"), ours.loc[name])
     table = pd.DataFrame(rows).T
     table.index.names = ["Method", "Source"]
     return table
@@ -226,12 +236,23 @@ def contrasts(results: list[dict], pairs, against: str = "gold", estimator: str 
         rows[f"{titles[condition]} − {titles[baseline]}"] = {
             **row, "sessions better (UA)": int((diff[:, 1] > 0).sum()), "sessions": len(sessions),
             "seeds": len(seeds)}
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    return with_holm(pd.DataFrame.from_dict(rows, orient="index"))
+
+
+def with_holm(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with "WA p (Holm)" and "UA p (Holm)" beside its "WA p" and "UA p": one family, every row and measure."""
+    table = table.drop(columns=["WA p (Holm)", "UA p (Holm)"], errors="ignore")
     if len(table):
         adjusted = stats.holm(np.concatenate([table["WA p"], table["UA p"]]))
         table.insert(table.columns.get_loc("WA p") + 1, "WA p (Holm)", adjusted[:len(table)])
         table.insert(table.columns.get_loc("UA p") + 1, "UA p (Holm)", adjusted[len(table):])
     return table
+
+
+def has_truth(results: list[dict]) -> bool:
+    """Whether every job's test utterances carry a true label (a simulated corpus: SynthEmo)."""
+    return bool(results) and all(r["test"].get("truth") is not None and None not in r["test"]["truth"][:1]
+                                 for r in results)
 
 
 def paired_by_session(results: list[dict], baseline: str = "blstm_att", against: str = "gold",
@@ -295,6 +316,29 @@ def table3(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
         w = np.concatenate([e[key] for e in entries])
         rows[name] = [w[gold == c].mean() for c in range(len(paper.EMOTIONS))]
     return pd.DataFrame.from_dict(rows, orient="index", columns=_titled(paper.EMOTIONS))
+
+
+def weight_moves(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
+    """How far learned w_n end from where eq. 4 starts them, per gold class (training utterances of every job).
+
+    Initial and learned mean, the learned 5th and 95th percentiles, and the
+    median factor by which an utterance's w moved (exp |log(w / w_initial)|).
+    """
+    entries = _train_entries(results, condition)
+    gold = np.concatenate([e["gold"] for e in entries])
+    w0, w = (np.concatenate([e[key] for e in entries]) for key in ("initial_w", "w"))
+    factor = np.exp(np.abs(np.log(w / w0)))
+    rows = {}
+    for c, name in enumerate(_titled(paper.EMOTIONS)):
+        mine = gold == c
+        if not mine.any():  # a class without training utterances: nothing moved
+            rows[name] = dict.fromkeys(("initial w", "learned w", "learned 5 %", "learned 95 %",
+                                        "median factor moved"), np.nan)
+            continue
+        rows[name] = {"initial w": w0[mine].mean(), "learned w": w[mine].mean(),
+                      "learned 5 %": np.percentile(w[mine], 5), "learned 95 %": np.percentile(w[mine], 95),
+                      "median factor moved": np.median(factor[mine])}
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def paper_table3() -> pd.DataFrame:

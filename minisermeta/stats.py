@@ -36,7 +36,7 @@ def t_test(values) -> float:
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm's step-down adjusted p-values: reject claim k at level alpha when its adjusted p <= alpha.
+    """Holm's step-down adjusted p-values: the book calls claim k real at level alpha when its adjusted p < alpha.
 
     Controls the chance of any false claim in the family at alpha, for any
     dependence between the claims. NaNs (claims without a test) stay NaN and

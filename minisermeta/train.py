@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from .dataset import Dataset, collate, length_batches
 from .features import Normaliser
-from .folds import Fold
+from .folds import Fold, job_seed
 from .methods import Batch, Method, resolve
 from .model import BLSTMAttention
 from .settings import Settings, preset
@@ -178,7 +178,7 @@ def named(method: str | Method, name: str | None = None) -> tuple[str, Method]:
 
 def make_trainer(dataset: Dataset, method: Method, fold: Fold, seed: int, settings: Settings) -> tuple[Trainer, np.ndarray]:
     """A job's trainer, seeded and on its fold's normalised data, and the fold's test utterances."""
-    rng = set_seed(seed)
+    rng = set_seed(job_seed(seed, fold) if settings.fold_seeds else seed)
     data, train, valid, test = prepare_fold(dataset, fold)
     return Trainer(data, method, train, valid, settings, rng), test
 
@@ -187,6 +187,7 @@ def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: 
     """The JSON-ready result of a trained job (see :func:`train_job`)."""
     data = trainer.data
     test_probs = trainer.log_probs(test).exp().cpu().numpy()
+    valid_pred = trainer.log_probs(trainer.valid).argmax(1).cpu().numpy()  # what choices on validation read
 
     def labels(indices):
         return dict(utterances=data.utterances[indices].tolist(), gold=data.gold[indices].tolist(),
@@ -203,6 +204,8 @@ def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: 
         seconds=seconds,
         epochs=trainer.history,
         test=dict(labels(test), pred=test_probs.argmax(1).tolist(), probs=test_probs.round(5).tolist()),
+        valid=dict(utterances=data.utterances[trainer.valid].tolist(), gold=data.gold[trainer.valid].tolist(),
+                   pred=valid_pred.tolist()),
         train=dict(labels(trainer.train), **trainer.method.record()),
     )
 
@@ -214,7 +217,8 @@ def train_job(dataset: Dataset, method: str | Method, fold: Fold, seed: int = 0,
     ``method`` is a condition name of ``methods.CONDITIONS`` or a
     :class:`~minisermeta.methods.Method` (recorded under ``name``, default its
     class name). The result holds the settings and the method, per-epoch
-    curves, the test predictions, and what the method records of every
+    curves, the test predictions, the validation speaker's predictions (what a
+    choice of hyper-parameters may read; never the truth), and what the method records of every
     training utterance (for the paper's methods: initial and learned w_n and
     s_n). ``threads``: CPU threads (default: torch's current setting).
     """

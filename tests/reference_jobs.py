@@ -46,7 +46,9 @@ def compute() -> list[dict]:
         from minisermeta.train import preset
         from minisermeta.train import run as train_job
     folds = loso_folds(dataset.speakers)
-    return [compact(train_job(dataset, condition, folds[i], seed=0, settings=preset("quick", device="cpu"),
+    # computed when every fold trained from the seed itself; per-fold seeds (Settings.fold_seeds) came later
+    same_seed = {"fold_seeds": False} if "fold_seeds" in inspect.signature(type(preset("quick"))).parameters else {}
+    return [compact(train_job(dataset, condition, folds[i], seed=0, settings=preset("quick", device="cpu", **same_seed),
                               **({"threads": 1} if "threads" in inspect.signature(train_job).parameters else {})))
             for i, condition in enumerate(CONDITIONS)]
 

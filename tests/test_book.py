@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minisermeta import book, grid, pipeline, report
+from minisermeta import book, grid, pipeline, report, study
 from minisermeta.corpora import Corpus
 from minisermeta.folds import loso_folds
 from minisermeta.methods import CONDITIONS
@@ -81,17 +81,31 @@ def test_results_refuse_a_run_of_another_preset(tmp_path):
         book.results(setup)
 
 
-def test_the_committed_book_run_matches_the_paper_preset(monkeypatch):
-    """results/book-paper is what the rendered book shows: it must be a run of today's paper preset."""
+@pytest.mark.parametrize("which", ["setup", "study_setup"])
+def test_the_committed_runs_match_today_s_presets(monkeypatch, which):
+    """results/book-paper and results/study-small are what the rendered book shows: runs of today's presets."""
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
-    full = book.setup()
-    assert book.is_complete(full), "results/book-paper lacks jobs of the full mode's grid"
-    pipeline.check_run(full.run_dir, preset="paper", settings=asdict(preset("paper")), classes="paper",
-                       feature_set="paper32")
+    full = getattr(book, which)()
+    conditions = book.BOOK_CONDITIONS if which == "setup" else study.CONDITIONS
+    assert book.is_complete(full, conditions), f"{full.run_dir.name} lacks jobs of the full mode's grid"
+    pipeline.check_run(full.run_dir, preset=full.preset, settings=asdict(preset(full.preset, **full.overrides)),
+                       classes="paper", feature_set="paper32")
     assert grid.read_json(full.run_dir / "run.json")["corpus"] == \
         f"$MINISERMETA_HOME/synthemo-scale{full.scale}-seed{full.corpus_seed}"
     jobs = grid.load_jobs(full.run_dir)  # each job checked to carry the run's id
     assert all(job["condition"] in CONDITIONS and job["seed"] in full.seeds for job in jobs)
+
+
+def test_the_committed_sweep_matches_today_s_settings(monkeypatch):
+    """results/study-small-sweep is what chapter 9 shows: one complete run of today's small preset per setting."""
+    from dataclasses import replace
+
+    monkeypatch.setenv("MINISERMETA_QUICK", "0")
+    full = book.study_setup()
+    root = book.sweep_root(full)
+    for name in study.SWEEP:
+        assert book.is_complete(replace(full, run_dir=study.sweep_dir(root, name), seeds=(0,)), ["L_w"]), name
+    assert set(study.load_sweep(root, full.preset)) == set(study.SWEEP)  # each checked against its setting
 
 
 def test_the_saved_notebooks_show_the_full_mode(monkeypatch):
@@ -99,12 +113,13 @@ def test_the_saved_notebooks_show_the_full_mode(monkeypatch):
     import nbformat
 
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
-    full = book.setup().describe()
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-        printed = [o.get("text", "") for c in cells if "print(setup.describe()" in c.source for o in c.outputs]
-        if any("setup.describe()" in c.source for c in cells):
-            assert any(full in text for text in printed), f"{path.name} was last executed in another mode"
+    for name in ("setup", "study_setup"):
+        full = getattr(book, name)().describe()
+        for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+            printed = [o.get("text", "") for c in cells if f"print({name}.describe()" in c.source for o in c.outputs]
+            if any(f"print({name}.describe()" in c.source for c in cells):
+                assert any(full in text for text in printed), f"{path.name} was last executed in another mode"
 
 
 def test_every_notebook_fetches_the_repository_on_colab_and_reads_its_setup_from_the_library():
@@ -269,3 +284,27 @@ def test_knob_explorer_builds_without_training(monkeypatch):
     monkeypatch.setattr(book, "experiment", lambda *a, **k: pytest.fail("building must not train"))
     corpus = _toy_corpus(30)
     assert widgets.knob_explorer(corpus, [np.zeros((3, 2))] * 30) is not None
+
+
+def test_every_notebook_clones_the_repository_the_config_names():
+    """The Colab buttons link to _config.yml's repository; each notebook's install cell must clone that one."""
+    import nbformat
+    import yaml
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        install = nbformat.read(path, as_version=4).cells[0].source
+        clones = re.findall(r"git clone -q --depth 1 (\S+)", install)
+        assert clones == [url], f"{path.name} clones {clones}, _config.yml names {url}"
+
+
+def test_chapters_are_numbered_as_their_files():
+    """The text says "chapter 6" for notebooks/06_*: the table of contents numbers chapters in file order."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    chapters = [c["file"] for c in toc["parts"][0]["chapters"]]
+    assert toc["parts"][0]["numbered"] and chapters[0] == "book/intro"
+    for number, file in enumerate(chapters, start=1):
+        if file.startswith("notebooks/"):
+            assert file.split("/")[1].startswith(f"{number:02d}_"), f"{file} is chapter {number}"

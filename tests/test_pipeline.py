@@ -11,6 +11,8 @@ from minisermeta.corpora.synthemo import load_synthemo
 from minisermeta.model import ModelConfig
 from minisermeta.pipeline import corpus_location, reproduce
 
+from helpers import tiny_settings
+
 TINY = dict(max_epochs=1, patience=1, model=ModelConfig(fc_units=16, lstm_units=8))
 
 
@@ -83,3 +85,32 @@ def test_cli_reproduce_prints_table2(tiny_corpus, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Table 2" in done.stdout and "| BLSTM + ATT" in done.stdout
     assert len(list((tmp_path / "run" / "jobs" / "blstm_att").glob("*.json.gz"))) == 10
+
+
+def test_the_plan_counts_what_is_left_and_estimates_from_a_timed_epoch(dataset, monkeypatch):
+    from minisermeta import estimate
+    from minisermeta.folds import loso_folds
+    from minisermeta.methods import resolve
+    from minisermeta.pipeline import plan
+
+    folds = loso_folds(dataset.speakers)
+    methods = resolve(["blstm_att", "oversampling", "L_w_pretrained"])
+    settings = tiny_settings(patience=2, max_epochs=40)
+    monkeypatch.setattr(estimate, "epoch_seconds", lambda *args, **kwargs: 1.0)  # one epoch: 1 s, exactly
+    text = plan(dataset, {"blstm_att": 6, "oversampling": 0, "L_w_pretrained": 6}, methods, folds, [0, 1], settings,
+                "quick", n_jobs=2)
+    assert text.startswith("Plan: 12 of 36 jobs to run (3 condition(s) x 6 folds x 2 seed(s)), preset quick, 2 at a")
+    # 8 epochs a phase; the pretrained variant: a pretraining phase, then one with the l/w epoch's extra pass
+    expected = (6 * 8 + 6 * 8 * (1 + estimate.END_OF_EPOCH_COST)) / 2
+    assert f"about {estimate.describe(expected)}" in text
+    over = estimate.job_seconds(dataset, methods["oversampling"], folds[0], settings, 1.0)
+    assert over > estimate.job_seconds(dataset, methods["blstm_att"], folds[0], settings, 1.0)  # more utterances
+    assert plan(dataset, {"blstm_att": 0}, methods, folds, [0], settings, "quick", 2).endswith("at a time.")
+    assert estimate.describe(40) == "40 s" and estimate.describe(720) == "12 min" and estimate.describe(12600) == "3.5 h"
+
+
+def test_epoch_seconds_times_a_real_epoch(dataset):
+    from minisermeta import estimate
+    from minisermeta.folds import loso_folds
+
+    assert 0 < estimate.epoch_seconds(dataset, loso_folds(dataset.speakers)[0], tiny_settings()) < 60

@@ -72,7 +72,7 @@ def test_table2_pools_folds(results):
     assert spread.loc["BLSTM + ATT + L + w", "folds"] == 2
     assert spread.loc["BLSTM + ATT + L + w", "WA mean"] == pytest.approx(100 * (3 / 4 + 1 / 2) / 2)
     beside = report.table2_beside_paper(results)
-    assert ("Cycle-GAN", "paper") in beside.index and ("BLSTM + ATT", "ours") in beside.index
+    assert ("Cycle-GAN *", "paper") in beside.index and ("BLSTM + ATT", "ours") in beside.index
     assert "N/A" in report.to_markdown(beside)
 
 
@@ -195,3 +195,13 @@ def test_contrasts_compare_only_the_jobs_both_conditions_ran():
     row = report.contrasts(jobs, [("smoothed", "blstm_att")]).iloc[0]
     assert row["WA diff"] == pytest.approx(100 / 8) and row["seeds"] == 1
     assert report.contrasts(jobs, [("L_w", "blstm_att")]).empty
+
+
+def test_weight_moves_per_class(results):
+    moves = report.weight_moves(results)
+    # L_w training utterances: gold [0, 0, 1, 2, 3, 3], initial w [.5, .5, 1.5, 1.5, 1, 1], learned [2, 1, .5, .5, 1, 1]
+    assert moves.loc["Happiness", "initial w"] == pytest.approx(0.5)
+    assert moves.loc["Happiness", "learned w"] == pytest.approx(1.5)
+    assert moves.loc["Happiness", "median factor moved"] == pytest.approx(np.median([4, 2]))
+    assert moves.loc["Sadness", "median factor moved"] == pytest.approx(3)
+    assert moves.loc["Anger", "median factor moved"] == pytest.approx(1)

@@ -118,7 +118,11 @@ def test_preset_follows_quick_mode(monkeypatch):
     assert settings.preset() == settings.PRESETS["quick"] and settings.preset_name() == "quick"
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
     monkeypatch.setenv("CI", "true")
-    assert settings.preset() == settings.PRESETS["paper"]
+    import torch
+
+    for gpu, name in ((True, "paper"), (False, "small")):  # a CPU gets the preset whose grid fits it
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: gpu)
+        assert settings.preset() == settings.PRESETS[name] and settings.preset_name() == name
     monkeypatch.delenv("MINISERMETA_QUICK")
     assert settings.preset() == settings.PRESETS["quick"]
 

@@ -1,0 +1,279 @@
+"""The study behind the book's verdict: the paper's claims as paired differences, and the l/w update chosen on validation.
+
+Two parts, each with its run directories under ``results/``:
+
+* **Seeds and controls** (:data:`SEEDS`, :data:`CONDITIONS`): every
+  condition the verdict reads, over five training seeds, each job seeded from
+  (seed, fold). :func:`verdict` turns the paper's claims (:data:`CLAIMS`) into
+  differences between two conditions, session by session, with t intervals
+  and Holm's correction over every claim, measure and target at once.
+* **The l/w update** (:data:`SWEEP`): the options the paper leaves open (the
+  optimiser and learning rate of l, the label scale) swept for L + w.
+  :func:`choose` picks one from the *validation* speakers' gold labels only,
+  and :func:`nested_choice` picks one per session from the other sessions'
+  validation speakers, so that the chosen setting's test scores are held out;
+  :func:`sweep_table` shows beside each option what SynthEmo's truth says about
+  it (test scores, labels fixed and broken), which no choice reads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from . import grid, metrics, paper, pipeline, report
+from .corpora.base import session_of
+from .settings import preset
+
+SEEDS = (0, 1, 2, 3, 4)  # training seeds of every condition the verdict reads
+# The conditions the verdict reads: the baseline, the paper's three learned variants and the control
+# that separates learning from the label smoothing the learned targets start from.
+CONDITIONS = ("blstm_att", "smoothed", "L", "w", "L_w")
+
+
+class Claim(NamedTuple):
+    """A claim as a paired difference, condition minus baseline (WA and UA), and what the paper says of it."""
+
+    text: str  # the claim, in the book's words
+    paper: str  # where the paper makes it (its numbers, where Table 2 has both rows, come from ``paper.TABLE2``)
+    condition: str
+    baseline: str
+    expects: str = "better"  # the paper's claim: the condition is "better", "not better", or "" (a control of ours)
+
+
+CLAIMS = (
+    Claim("L + w beats the baseline", "Table 2", "L_w", "blstm_att"),
+    Claim("w alone beats the baseline", "Table 2", "w", "blstm_att"),
+    Claim("L alone beats the baseline", "Table 2", "L", "blstm_att"),
+    Claim("w has more influence than L", "section 4", "w", "L"),
+    Claim("L + w beats oversampling", "section 4: \"much better\"", "L_w", "oversampling"),
+    Claim("L + w beats undersampling", "section 4: \"much better\"", "L_w", "undersampling"),
+    Claim("pretraining L + w helps", "section 4: it \"did not seem to work better\"", "L_w_pretrained", "L_w",
+          "not better"),
+    # The controls of this study: the learned variants start from smoothed targets, the baseline does not.
+    Claim("label smoothing alone beats the baseline", "not tested (our control)", "smoothed", "blstm_att", ""),
+    Claim("L + w beats its label smoothing alone", "not tested (our control)", "L_w", "smoothed", ""),
+    Claim("w beats its label smoothing alone", "not tested (our control)", "w", "smoothed", ""),
+    Claim("L beats its label smoothing alone", "not tested (our control)", "L", "smoothed", ""),
+)
+
+
+def paper_difference(condition: str, baseline: str) -> tuple[float, float]:
+    """The paper's WA and UA difference (points) between two rows of its Table 2; NaNs where one is not there."""
+    if condition in paper.TABLE2 and baseline in paper.TABLE2:
+        return tuple(round(paper.TABLE2[condition][k] - paper.TABLE2[baseline][k], 1) for k in (-2, -1))
+    return float("nan"), float("nan")
+
+
+def _outcome(verdicts: tuple[str, str], expects: str) -> str:
+    """What the WA and UA verdicts say of the paper's claim."""
+    if expects == "better":
+        if "reversed" in verdicts:
+            return "contradicted"
+        return {2: "supported", 1: "partly supported"}.get(verdicts.count("holds"), "not supported")
+    if expects == "not better":
+        return "contradicted" if "holds" in verdicts else "consistent"
+    return ""
+
+
+def verdict(results: list[dict], claims=CLAIMS, targets=("gold", "truth"), estimator: str = "pooled",
+            confidence: float = 0.95) -> pd.DataFrame:
+    """Each claim against each target: WA and UA differences with intervals, a verdict, and what it says of the paper.
+
+    A row per (claim, target) whose two conditions share jobs (``report.contrasts``:
+    sessions as the unit, each session's folds and seeds averaged first; only
+    the (fold, seed) jobs both ran). Holm's correction runs over the whole
+    table (claims x targets x WA/UA), the family the book draws from; the
+    truth is left out of ``targets`` where the results have none (a real
+    corpus). ``WA verdict`` and ``UA verdict``: "holds" when the difference
+    is positive and its Holm p below 1 - ``confidence``, "reversed" when
+    negative and below, else "not shown". ``paper's claim``, for what the
+    paper says is better: "supported" (both measures hold), "partly
+    supported" (one holds, the other is not shown), "contradicted" (one is
+    reversed) or "not supported"; for what it says is not better:
+    "consistent" or "contradicted" (one holds); empty for our controls.
+    """
+    targets = [t for t in targets if t != "truth" or report.has_truth(results)]
+    rows = []
+    for claim in claims:
+        for against in targets:
+            table = report.contrasts(results, [(claim.condition, claim.baseline)], against, estimator, confidence)
+            if len(table):
+                wa, ua = paper_difference(claim.condition, claim.baseline)
+                rows.append({"claim": claim.text, "against": against, "paper": claim.paper, "expects": claim.expects,
+                             "paper WA diff": wa, "paper UA diff": ua, **table.iloc[0].to_dict()})
+    if not rows:
+        raise ValueError("no claim has results of both its conditions; run the study's conditions first")
+    table = report.with_holm(pd.DataFrame(rows))
+    for measure in ("WA", "UA"):
+        real = table[f"{measure} p (Holm)"] < 1 - confidence
+        table[f"{measure} verdict"] = np.where(real & (table[f"{measure} diff"] > 0), "holds",
+                                               np.where(real & (table[f"{measure} diff"] < 0), "reversed", "not shown"))
+    table["paper's claim"] = [_outcome((wa, ua), expects) for wa, ua, expects
+                              in zip(table["WA verdict"], table["UA verdict"], table.pop("expects"))]
+    return table.set_index(["claim", "against"])
+
+
+def agreement(runs: dict[str, list[dict]], conditions=("blstm_att", "smoothed", "L_w")) -> pd.DataFrame:
+    """Whether runs (``{name: job results}``, e.g. two presets) reach the same verdicts on the same claims.
+
+    Each run is cut to ``conditions`` and to the (condition, fold, seed) jobs
+    every run holds, so every :func:`verdict` corrects over the same family of
+    claims on the same folds and seeds; a run lacking one of them is an error.
+    A row per (claim, target): each run's UA difference with its interval and
+    both verdicts; whether the verdicts agree (WA and UA) and whether the
+    differences point the same way (WA and UA).
+    """
+    keys = [{(r["condition"], r["fold"], r["seed"]) for r in results if r["condition"] in conditions}
+            for results in runs.values()]
+    shared = set.intersection(*keys)
+    missing = sorted(set(conditions) - {condition for condition, _, _ in shared})
+    if missing:
+        raise ValueError(f"not every run has jobs of {', '.join(missing)} on shared folds and seeds")
+    tables = {name: verdict([r for r in results if (r["condition"], r["fold"], r["seed"]) in shared])
+              for name, results in runs.items()}
+    columns = ["WA diff", "UA diff", "UA low", "UA high", "WA verdict", "UA verdict"]
+    joined = pd.concat({name: table[columns] for name, table in tables.items()}, axis=1, join="inner")
+    joined.columns = [f"{name} {column}" for name, column in joined.columns]
+
+    def alike(column, values=lambda frame: frame):
+        return values(joined[[f"{name} {column}" for name in tables]]).nunique(axis=1) == 1
+
+    joined["agree"] = alike("WA verdict") & alike("UA verdict")
+    joined["same sign"] = alike("WA diff", np.sign) & alike("UA diff", np.sign)
+    return joined
+
+
+# -- the l/w update, chosen on validation ----------------------------------------------------------------
+
+# The l/w update options swept for L + w (``Settings`` fields; the rest is the preset's). Only the label
+# update changes; w keeps Adam (``meta.LabelWeights.configure_optimizer``). Adam moves every label
+# logit by about its rate per l/w epoch, so at a larger label scale its rate grows with the scale (a
+# contradicted label then flips after as many epochs). SGD moves l_n,k by rate * s_n,k (CE_n - CE_n,k)
+# / w_n, which needs soft targets (scale 1) to move a label at all.
+SWEEP = {
+    "adam 0.1, scale 1": dict(lw_optimizer="adam", lr_labels=0.1, label_scale=1.0),  # the presets' update
+    "adam 0.03, scale 1": dict(lw_optimizer="adam", lr_labels=0.03, label_scale=1.0),
+    "sgd 1, scale 1": dict(lw_optimizer="sgd", lr_labels=1.0, label_scale=1.0),
+    "sgd 3, scale 1": dict(lw_optimizer="sgd", lr_labels=3.0, label_scale=1.0),
+    "adam 0.3, scale 3": dict(lw_optimizer="adam", lr_labels=0.3, label_scale=3.0),
+    "adam 1, scale 10": dict(lw_optimizer="adam", lr_labels=1.0, label_scale=10.0),
+}
+
+
+def sweep_dir(root, name: str) -> Path:
+    """The run directory of one sweep setting under ``root`` ("sgd 3, scale 1" -> ``root/sgd-3_scale-1``)."""
+    return Path(root) / re.sub(r"[^0-9a-z.]+", "-", name.lower()).replace("-scale-", "_scale-").strip("-")
+
+
+def run_sweep(corpus, root, preset_name: str, seeds=(0,), conditions=("L_w",), settings=None,
+              **options) -> dict[str, list[dict]]:
+    """Run (or resume) every setting of ``settings`` (default: :data:`SWEEP`); ``{name: job results}``.
+
+    Each setting is its own run directory (``sweep_dir``), since a run holds
+    jobs of one setup; ``options`` go to ``pipeline.reproduce`` (``n_jobs``, ``progress``).
+    """
+    settings = SWEEP if settings is None else settings
+    found = {}
+    for name, fields in settings.items():
+        out = sweep_dir(root, name)
+        pipeline.reproduce(corpus, preset_name=preset_name, conditions=list(conditions), seeds=seeds, out=out,
+                           **options, **fields)
+        found[name] = [r for r in grid.load_jobs(out) if r["condition"] in conditions and r["seed"] in seeds]
+    return found
+
+
+def load_sweep(root, preset_name: str, settings=None) -> dict[str, list[dict]]:
+    """``{name: job results}`` of the sweep settings that have a run directory under ``root``.
+
+    Each directory is checked to hold a run of ``preset_name`` with the
+    setting's fields (``pipeline.check_run``): a stale one is an error, not a silent mix.
+    """
+    settings = SWEEP if settings is None else settings
+    found = {}
+    for name, fields in settings.items():
+        out = sweep_dir(root, name)
+        if (out / "run.json").is_file():
+            pipeline.check_run(out, preset=preset_name, settings=asdict(preset(preset_name, **fields)))
+            found[name] = grid.load_jobs(out)
+    return found
+
+
+def validation_scores(results: list[dict]) -> dict[str, float]:
+    """WA and UA (percent) on the validation speakers' gold labels, every job's predictions pooled.
+
+    What a choice of hyper-parameters may read: SynthEmo's truth is not looked
+    at. (A fold's validation speaker is another fold's test speaker; see
+    :func:`nested_choice` for a choice that leaves a session's test speakers out.)
+    """
+    if not results:
+        raise ValueError("no job results to score")
+    if any("valid" not in r for r in results):
+        raise ValueError("these job results hold no validation predictions (computed by an older minisermeta)")
+    true = np.concatenate([r["valid"]["gold"] for r in results])
+    pred = np.concatenate([r["valid"]["pred"] for r in results])
+    s = metrics.scores(true, pred, len(paper.EMOTIONS))
+    return {"WA": 100 * s["wa"], "UA": 100 * s["ua"]}
+
+
+def choose(sweep: dict[str, list[dict]], condition: str = "L_w", leave_out: str | None = None) -> str:
+    """The setting of ``sweep`` (``{name: job results}``) whose ``condition`` jobs have the highest validation UA.
+
+    ``leave_out``: a session whose folds are not read (their validation
+    speakers are that session's, so its test speakers stay unseen). The first
+    of equal settings wins.
+    """
+    if not sweep:
+        raise ValueError("no sweep setting has results; run_sweep first")
+    ua = {name: validation_scores([r for r in results if r["condition"] == condition
+                                   and session_of(r["fold"]) != leave_out])["UA"]
+          for name, results in sweep.items()}
+    return max(ua, key=ua.get)
+
+
+def nested_choice(sweep: dict[str, list[dict]], condition: str = "L_w") -> tuple[dict[str, str], list[dict]]:
+    """A setting per session, chosen on the other sessions' validation speakers, and the jobs it picks.
+
+    Returns ``({session: setting}, jobs)``: for each session the jobs of its
+    folds under the setting chosen without it, so their test scores (and
+    label fixes) measure the choice on speakers it never read.
+    """
+    sessions = sorted({session_of(r["fold"]) for results in sweep.values() for r in results})
+    chosen = {session: choose(sweep, condition, leave_out=session) for session in sessions}
+    jobs = [r for session, name in chosen.items() for r in sweep[name]
+            if r["condition"] == condition and session_of(r["fold"]) == session]
+    return chosen, jobs
+
+
+def _scores(jobs: list[dict], condition: str) -> dict:
+    row = {}
+    for against in ("gold", "truth"):
+        test = report.table2(jobs, against=against).iloc[0]
+        row[f"test {against} WA"], row[f"test {against} UA"] = test[("", "WA")], test[("", "UA")]
+    fixes = report.label_fixes(jobs, conditions=[condition]).iloc[0]
+    return {**row, **{k: fixes[k] for k in ("fixed", "broken", "gold right %", "learned right %")}, "jobs": len(jobs)}
+
+
+def sweep_table(sweep: dict[str, list[dict]], condition: str = "L_w") -> pd.DataFrame:
+    """Per setting: validation scores (what the choice reads), test scores and label fixes (what it must not).
+
+    A last row, "nested choice", scores each session's folds under the setting
+    :func:`nested_choice` picked for it: the choice's held-out result.
+    """
+    if not report.has_truth([r for results in sweep.values() for r in results]):
+        raise ValueError("sweep_table needs results of a corpus with true labels (SynthEmo)")
+    chosen = choose(sweep, condition)
+    rows = {}
+    for name, results in sweep.items():
+        jobs = [r for r in results if r["condition"] == condition]
+        if jobs:
+            rows[name] = {**{f"valid {k}": v for k, v in validation_scores(jobs).items()}, **_scores(jobs, condition),
+                          "chosen": name == chosen}
+    _, nested = nested_choice(sweep, condition)
+    rows["nested choice"] = {**_scores(nested, condition), "chosen": False}
+    return pd.DataFrame.from_dict(rows, orient="index")

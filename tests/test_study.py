@@ -1,0 +1,173 @@
+"""The study's parts: per-fold seeds, the SGD l/w update, the verdict over claims, the choice on validation."""
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import tiny_settings
+from minisermeta import study
+from minisermeta.folds import job_seed, loso_folds
+from minisermeta.meta import LabelWeights
+from minisermeta.settings import Settings, preset
+from minisermeta.train import make_trainer, train_job
+
+
+def test_job_seeds_differ_per_fold_and_seed_and_repeat():
+    folds = loso_folds([f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"])
+    seeds = {(seed, fold.name): job_seed(seed, fold) for seed in range(5) for fold in folds}
+    assert len(set(seeds.values())) == 50
+    assert job_seed(3, folds[4]) == seeds[(3, folds[4].name)]
+
+
+def test_folds_of_a_session_train_alike_only_with_one_seed_for_both(dataset):
+    # the two folds of Ses01 train on the same four speakers; their first epochs differ only in the seed
+    first, second = loso_folds(dataset.speakers)[:2]
+    assert set(first.split(dataset)[0]) == set(second.split(dataset)[0])
+    for fold_seeds, alike in ((False, True), (True, False)):
+        settings = tiny_settings(fold_seeds=fold_seeds)
+        losses = [make_trainer(dataset, study_method(), fold, 0, settings)[0].network_epoch() for fold in (first, second)]
+        assert (losses[0] == pytest.approx(losses[1], abs=1e-6)) == alike
+
+
+def study_method():
+    from minisermeta.methods import CONDITIONS
+
+    return CONDITIONS["blstm_att"]
+
+
+def test_a_job_records_its_validation_speaker_s_predictions(dataset, fold):
+    result = train_job(dataset, "L_w", fold, 0, tiny_settings(max_epochs=1))
+    valid = set(np.flatnonzero(dataset.speakers == fold.valid))
+    assert len(result["valid"]["pred"]) == len(result["valid"]["gold"]) == len(valid)
+    assert set(result["valid"]["utterances"]) == set(dataset.utterances[sorted(valid)])
+    assert "truth" not in result["valid"]  # a choice on validation cannot read it
+
+
+def test_sgd_moves_labels_by_how_sure_the_network_is_adam_by_its_rate():
+    gold = np.array([0, 1])
+    # utterance 0: the network is unsure (nearly uniform); utterance 1: it is sure of another class than gold
+    log_probs = torch.log_softmax(torch.tensor([[0.1, 0.0, 0.0, 0.0], [0.0, 0.0, 5.0, 0.0]]), dim=1)
+    moved = {}
+    for kind in ("sgd", "adam"):
+        labels = LabelWeights(gold, 4, learn_weights=False, class_weighted=False)
+        before = labels.logits.detach().clone()
+        labels.update(log_probs, labels.configure_optimizer(lr_labels=2.0, kind=kind))
+        moved[kind] = labels.logits.detach() - before
+    s, ce = LabelWeights(gold, 4).targets().detach(), -log_probs
+    expected = -2.0 * s * (ce - (s * ce).sum(dim=1, keepdim=True))  # lr * s_k (CE_n - CE_nk) / w_n, w_n = 1
+    assert moved["sgd"].numpy() == pytest.approx(expected.numpy(), abs=1e-5)
+    assert moved["sgd"][0].abs().sum() < 0.1 < 2.0 < moved["sgd"][1].abs().sum()  # far only where the network is sure
+    assert moved["sgd"][1].argmax().item() == 2  # towards the class the network finds likely
+    assert moved["adam"].abs().sum(dim=1).numpy() == pytest.approx([8.0, 8.0], rel=1e-3)  # every logit by its rate
+    kinds = [type(o).__name__ for o in labels.configure_optimizer(kind="sgd")]
+    assert kinds == ["SGD", "Adam"]  # the choice changes the label update alone: w keeps Adam
+    with pytest.raises(ValueError, match="lw_optimizer"):
+        Settings(lw_optimizer="rmsprop")
+    with pytest.raises(ValueError, match="l/w optimiser"):
+        labels.configure_optimizer(kind="rmsprop")
+
+
+def test_an_sgd_job_trains(dataset, fold):
+    result = train_job(dataset, "L_w", fold, 0, tiny_settings(lw_optimizer="sgd", lr_labels=3.0, lr_weights=0.5))
+    assert result["settings"]["lw_optimizer"] == "sgd" and np.isfinite(result["epochs"][-1]["valid_loss"])
+
+
+def _job(condition, fold, seed, hits, valid_hits=2, total=8):
+    """A job whose test speaker has ``hits`` of ``total`` right; truth differs from gold on one test utterance."""
+    true = [k % 4 for k in range(total)]
+    pred = [t if k < hits else (t + 1) % 4 for k, t in enumerate(true)]
+    valid_pred = [t if k < valid_hits else (t + 1) % 4 for k, t in enumerate(true)]
+    truth = [(true[0] + 1) % 4, *true[1:]]
+    return dict(condition=condition, fold=fold, seed=seed, test=dict(gold=true, truth=truth, pred=pred),
+                valid=dict(gold=true, pred=valid_pred))
+
+
+SPEAKERS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+
+
+def test_verdict_corrects_over_every_claim_target_and_measure():
+    gains = {"blstm_att": 2, "smoothed": 2, "w": 5, "L": 3, "L_w": 2}
+    jobs = [_job(c, speaker, seed, hits + (k + seed) % 2) for c, hits in gains.items()
+            for k, speaker in enumerate(SPEAKERS) for seed in (0, 1)]
+    table = study.verdict(jobs)
+    claims = [c.text for c in study.CLAIMS if c.condition in gains and c.baseline in gains]
+    assert [claim for claim, _ in table.index[::2]] == claims  # pretraining: not run, left out
+    assert table.loc[("w alone beats the baseline", "gold"), "UA verdict"] == "holds"
+    assert table.loc[("w has more influence than L", "gold"), "UA diff"] > 0
+    assert table.loc[("L + w beats the baseline", "truth"), "UA verdict"] == "not shown"
+    raw = np.concatenate([table["WA p"], table["UA p"]])  # one family: every claim, target and measure
+    smallest = np.nanargmin(raw)
+    assert np.concatenate([table["WA p (Holm)"], table["UA p (Holm)"]])[smallest] == \
+        pytest.approx(min(1.0, np.isfinite(raw).sum() * raw[smallest]))
+    assert table.loc[("w alone beats the baseline", "gold"), "paper's claim"] == "supported"
+    assert table.loc[("L + w beats the baseline", "gold"), "paper's claim"] == "not supported"
+    assert table.loc[("w beats its label smoothing alone", "gold"), "paper's claim"] == ""  # our control
+    assert table.loc[("w alone beats the baseline", "gold"), "paper UA diff"] == pytest.approx(60.8 - 59.5)
+    with pytest.raises(ValueError, match="no claim"):
+        study.verdict([j for j in jobs if j["condition"] == "L"])
+
+
+def test_the_choice_reads_validation_only():
+    # "a": better on the test speakers and the truth, worse on validation; "b" the other way round
+    sweep = {"a": [_job("L_w", s, 0, hits=7, valid_hits=3) for s in SPEAKERS],
+             "b": [_job("L_w", s, 0, hits=2, valid_hits=6) for s in SPEAKERS]}
+    assert study.choose(sweep) == "b"
+    assert study.validation_scores(sweep["b"])["WA"] == pytest.approx(100 * 6 / 8)
+    with pytest.raises(ValueError, match="validation predictions"):
+        study.validation_scores([{k: v for k, v in sweep["a"][0].items() if k != "valid"}])
+    with pytest.raises(ValueError, match="no sweep"):
+        study.choose({})
+
+
+def test_sweep_settings_and_their_directories(tmp_path):
+    assert study.SWEEP["sgd 3, scale 1"] == dict(lw_optimizer="sgd", lr_labels=3.0, label_scale=1.0)
+    for fields in study.SWEEP.values():  # each a valid setting that differs from the preset in the label update only
+        changed = {k for k, v in vars(preset("small", **fields)).items() if getattr(preset("small"), k) != v}
+        assert changed <= {"lw_optimizer", "lr_labels", "label_scale"}
+    assert study.sweep_dir(tmp_path, "sgd 3, scale 1") == tmp_path / "sgd-3_scale-1"
+    assert len({study.sweep_dir(tmp_path, name) for name in study.SWEEP}) == len(study.SWEEP)
+    assert study.load_sweep(tmp_path, "small") == {}
+
+
+def test_agreement_compares_verdicts_on_the_same_family():
+    sure = [_job(c, s, seed, h + (k + seed) % 2) for c, h in {"blstm_att": 2, "smoothed": 2, "L_w": 5, "w": 6}.items()
+            for k, s in enumerate(SPEAKERS) for seed in (0, 1)]
+    unsure = [_job(c, s, 0, h + k % 3) for c, h in {"blstm_att": 2, "smoothed": 2, "L_w": 2}.items()
+              for k, s in enumerate(SPEAKERS)]
+    table = study.agreement({"sure": sure, "unsure": unsure})
+    assert table["same sign"].all() or not table["agree"].all()
+    with pytest.raises(ValueError, match="smoothed"):
+        study.agreement({"sure": sure, "none": [j for j in unsure if j["condition"] != "smoothed"]})
+    assert table.loc[("L + w beats the baseline", "gold"), "sure UA verdict"] == "holds"
+    assert table.loc[("L + w beats the baseline", "gold"), "unsure UA verdict"] == "not shown"
+    assert not table.loc[("L + w beats the baseline", "gold"), "agree"]
+    assert table.loc[("label smoothing alone beats the baseline", "gold"), "agree"]
+    assert "w alone beats the baseline" not in table.index.get_level_values(0)  # cut to the three conditions
+
+
+def test_a_nested_choice_never_reads_the_session_it_scores():
+    # "a" is perfect on Ses01's validation speakers and poor elsewhere; "b" middling everywhere
+    sweep = {"a": [_job("L_w", s, 0, hits=5, valid_hits=8 if s.startswith("Ses01") else 2) for s in SPEAKERS],
+             "b": [_job("L_w", s, 0, hits=4, valid_hits=3) for s in SPEAKERS]}
+    chosen, jobs = study.nested_choice(sweep)
+    assert chosen == {"Ses01": "b", "Ses02": "a", "Ses03": "a", "Ses04": "a", "Ses05": "a"}
+    assert sorted(r["fold"] for r in jobs) == sorted(SPEAKERS)
+    assert all((r in sweep["b"]) == r["fold"].startswith("Ses01") for r in jobs)
+    assert study.choose(sweep, leave_out="Ses01") == "b" and study.choose(sweep) == "a"
+
+
+def test_verdict_leaves_the_truth_out_where_there_is_none():
+    jobs = [_job(c, s, 0, 3 + k % 2) for c in ("blstm_att", "L_w") for k, s in enumerate(SPEAKERS)]
+    for job in jobs:
+        job["test"]["truth"] = None
+    table = study.verdict(jobs)
+    assert set(table.index.get_level_values("against")) == {"gold"}
+
+
+@pytest.mark.parametrize("verdicts, expects, outcome", [
+    (("holds", "holds"), "better", "supported"), (("holds", "not shown"), "better", "partly supported"),
+    (("holds", "reversed"), "better", "contradicted"), (("not shown", "not shown"), "better", "not supported"),
+    (("not shown", "reversed"), "not better", "consistent"), (("holds", "not shown"), "not better", "contradicted"),
+    (("holds", "holds"), "", "")])
+def test_what_the_two_verdicts_say_of_the_paper_s_claim(verdicts, expects, outcome):
+    assert study._outcome(verdicts, expects) == outcome
