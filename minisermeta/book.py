@@ -120,21 +120,76 @@ def sweep(book_setup: BookSetup, progress: bool | None = None) -> dict[str, list
     Full mode: every setting of ``study.SWEEP``. Quick mode: two of them
     (Adam and SGD at label scale 1).
     """
-    settings_grid = {k: study.SWEEP[k] for k in ("adam 0.1, scale 1", "sgd 3, scale 1")} if book_setup.quick \
-        else study.SWEEP
-    root = sweep_root(book_setup)
-    complete = all(is_complete(replace(book_setup, run_dir=study.sweep_dir(root, name), seeds=(0,)), ["L_w"])
-                   for name in settings_grid)
-    if complete:
-        found = study.load_sweep(root, book_setup.preset, settings_grid)
-        return {name: [r for r in jobs if r["condition"] == "L_w" and r["seed"] == 0] for name, jobs in found.items()}
-    return study.run_sweep(corpus(book_setup), root, book_setup.preset, seeds=(0,), settings=settings_grid,
-                           n_jobs=book_setup.n_jobs, progress=progress is not False)
+    names = ("adam 0.1, scale 1", "sgd 3, scale 1") if book_setup.quick else study.SWEEP
+    return _sweep(book_setup, sweep_root(book_setup), {name: ("L_w",) for name in names}, progress=progress)
 
 
-def sweep_root(book_setup: BookSetup) -> Path:
-    """Where the setup's l/w update sweep lives: one run directory per setting under ``<run>-sweep``."""
-    return book_setup.run_dir.with_name(f"{book_setup.run_dir.name}-sweep")
+def label_scales(book_setup: BookSetup, jobs: list[dict], progress: bool | None = None) -> dict[float, list[dict]]:
+    """``study.SCALE_CONDITIONS`` at each label scale of ``study.SCALES``, seed 0: ``{scale: job results}``.
+
+    Scale 1 is read from ``jobs`` (the setup's run); the other scales run (or
+    load) in the sweep's setting at that scale, beside L + w's jobs there.
+    Quick mode: scales 1 and 10, the smoothed control and L + w only.
+    """
+    scales, conditions = ((1.0, 10.0), ("smoothed", "L_w")) if book_setup.quick \
+        else (tuple(study.SCALES), study.SCALE_CONDITIONS)
+    found = _sweep(book_setup, sweep_root(book_setup),
+                   {study.SCALES[scale]: conditions for scale in scales if scale != 1.0}, progress=progress)
+    by_scale = {scale: found[study.SCALES[scale]] for scale in scales if scale != 1.0}
+    by_scale[1.0] = [r for r in jobs if r["condition"] in conditions and r["seed"] == 0]
+    return by_scale
+
+
+# The sweep at other annotator noise: the three settings with the highest validation UA at the default noise
+# (chapter 9's sweep table), the presets' update first; each noise its own runs, the baseline beside the first.
+NOISE_SETTINGS = ("adam 0.1, scale 1", "adam 0.03, scale 1", "sgd 1, scale 1")
+
+
+def noise_sweeps(book_setup: BookSetup, jobs: list[dict], progress: bool | None = None) -> dict[float, dict]:
+    """The sweep and the baseline at each annotator noise of ``study.NOISES``: ``{noise: {setting: job results}}``.
+
+    Noise 1 is :func:`sweep` with the baseline's seed-0 jobs from ``jobs`` (the
+    setup's run); noise 0 and 2 reannotate the corpus (:func:`reannotate`) and
+    run in :func:`sweep_root` at that noise. Quick mode: the presets' update only.
+    """
+    names = NOISE_SETTINGS[:1] if book_setup.quick else NOISE_SETTINGS
+    found = {}
+    for noise in study.NOISES:
+        if noise == 1.0:
+            default = sweep(book_setup, progress)
+            found[noise] = {name: default[name] for name in names}
+            found[noise][names[0]] = found[noise][names[0]] + [r for r in jobs if r["condition"] == "blstm_att"
+                                                               and r["seed"] == 0]
+        else:
+            plan = {name: ("blstm_att", "L_w") if name == names[0] else ("L_w",) for name in names}
+            found[noise] = _sweep(book_setup, sweep_root(book_setup, noise), plan, noise, progress)
+    return found
+
+
+def _sweep(book_setup: BookSetup, root: Path, plan: dict[str, tuple[str, ...]], noise: float = 1.0,
+           progress: bool | None = None) -> dict[str, list[dict]]:
+    """Seed 0 of each ``study.SWEEP`` setting in ``plan`` (``{setting: conditions}``) under ``root``.
+
+    Loaded when every job is on disk, else run (resuming) on the setup's
+    corpus, reannotated at ``noise`` where it is not 1.
+    """
+    complete = all(is_complete(replace(book_setup, run_dir=study.sweep_dir(root, name), seeds=(0,)), conditions)
+                   for name, conditions in plan.items())
+    if not complete:
+        data = corpus(book_setup) if noise == 1.0 else reannotate(corpus(book_setup), noise)
+        for name, conditions in plan.items():
+            study.run_sweep(data, root, book_setup.preset, seeds=(0,), conditions=conditions,
+                            settings={name: study.SWEEP[name]}, n_jobs=book_setup.n_jobs,
+                            progress=progress is not False)
+    found = study.load_sweep(root, book_setup.preset, {name: study.SWEEP[name] for name in plan})
+    return {name: [r for r in jobs if r["condition"] in plan[name] and r["seed"] == 0] for name, jobs in found.items()}
+
+
+def sweep_root(book_setup: BookSetup, noise: float = 1.0) -> Path:
+    """Where the setup's sweeps live: one run directory per setting under ``<run>-sweep``
+    (``<run>-sweep-noise<noise>`` at another annotator noise than SynthEmo's default)."""
+    suffix = "" if noise == 1.0 else f"-noise{noise:g}"
+    return book_setup.run_dir.with_name(f"{book_setup.run_dir.name}-sweep{suffix}")
 
 
 def corpus(book_setup: BookSetup | None = None, progress: bool = False) -> Corpus:
@@ -221,6 +276,25 @@ def audio(path, rate: int | None = None):
 
     samples, file_rate = sf.read(str(path), dtype="float32")
     return Audio(samples, rate=rate or file_rate, normalize=True)
+
+
+def audio_table(rows: pd.DataFrame, columns=("emotion", "clarity", "gold")):
+    """An HTML table of labelled players: per row, ``columns`` of ``rows`` beside the audio of its ``path``.
+
+    Each player sits in the row that says what it is, in the notebook and in the
+    built book alike (the audio is embedded).
+    """
+    from html import escape
+
+    from IPython.display import HTML
+
+    def shown(value) -> str:
+        return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+    head = "".join(f"<th>{escape(column)}</th>" for column in columns) + "<th>listen</th>"
+    body = "".join("<tr>" + "".join(f"<td>{escape(shown(row[column]))}</td>" for column in columns)
+                   + f"<td>{audio(row['path'])._repr_html_()}</td></tr>" for _, row in rows.iterrows())
+    return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def worked_example() -> dict:
@@ -364,7 +438,7 @@ def prosody_summary(corpus: Corpus, frames: list[np.ndarray], feature_set: str =
     column = "truth" if corpus.has_truth else "gold"
     table = pd.DataFrame(rows).groupby(corpus.table[column].to_numpy()).mean()
     table.index.name = column
-    return table.reindex(list(paper.EMOTIONS))
+    return table.reindex(list(paper.EMOTIONS)).astype(float)  # float64: float32 prints unrounded (184.850006)
 
 
 # -- the model (chapter "The model") ------------------------------------------

@@ -173,6 +173,11 @@ def worker_count(n_jobs: int) -> int:
     return n_jobs if n_jobs > 0 else max((os.cpu_count() or 1) + 1 + n_jobs, 1)
 
 
+def threads_per_job(n_jobs: int, tasks: int) -> int:
+    """Threads each of ``tasks`` processes gets when a grid runs them ``n_jobs`` at a time: the cores shared out."""
+    return max(1, (os.cpu_count() or 1) // min(worker_count(n_jobs), max(tasks, 1)))
+
+
 def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings, n_jobs: int = 1,
              progress: bool = True, batch: int = 1) -> list[Path]:
     """Run every (condition, fold, seed) job whose result is not on disk yet; the paths of the jobs trained here.
@@ -196,7 +201,7 @@ def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings
         print(f"{done} job(s) already finished under {out}, skipping them")
     groups = [todo[i:i + batch] for i in range(0, len(todo), batch)]
     workers = worker_count(n_jobs)
-    threads = max(1, (os.cpu_count() or 1) // min(workers, max(len(groups), 1)))
+    threads = threads_per_job(n_jobs, len(groups))
     tasks = (delayed(_run_jobs)(dataset, group, settings, out, threads, run) for group in groups)
     trained = []
     with tqdm(total=len(todo), desc="jobs", disable=not progress) as bar:

@@ -33,6 +33,15 @@ from . import paper
 from .meta import LabelWeights
 
 
+def rounded(values, decimals: int = 5) -> list:
+    """``values`` (an array or tensor) as nested lists of floats rounded to ``decimals``, for a job's JSON.
+
+    Rounded in float64: a float32 rounded to 5 decimals still prints as a long
+    float64 (0.02663 as 0.02662999927997589), which doubles a job file's size.
+    """
+    return np.asarray(values, dtype=np.float64).round(decimals).tolist()
+
+
 class Batch(NamedTuple):
     """One network step's utterances, as the trainer hands them to ``Method.loss``."""
 
@@ -144,9 +153,8 @@ class FixedTargets(Method):
         self.labels_.load_state_dict(state)
 
     def record(self) -> dict:
-        return dict(initial_w=self.initial_w_.round(5).tolist(),
-                    w=self.labels_.weights().detach().cpu().numpy().round(5).tolist(),
-                    s=self.labels_.targets().detach().cpu().numpy().round(5).tolist())
+        return dict(initial_w=rounded(self.initial_w_), w=rounded(self.labels_.weights().detach().cpu()),
+                    s=rounded(self.labels_.targets().detach().cpu()))
 
 
 @dataclass

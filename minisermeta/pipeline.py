@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from .environment import home
 from .features import extract
 from .folds import loso_folds
 from .atomic import write_atomically
-from .grid import check_seeds, job_path, load_jobs, read_json, run_grid, worker_count, write_json
+from .grid import check_seeds, job_path, load_jobs, read_json, run_grid, threads_per_job, worker_count, write_json
 from .methods import Method, resolve
 from .settings import Settings, preset, preset_name as resolve_preset
 from . import estimate
@@ -186,7 +185,7 @@ def _grid_estimate(dataset: Dataset, todo: dict[str, int], methods: dict[str, Me
                    n_jobs: int) -> float:
     """Rough seconds of ``todo`` jobs here: one network epoch timed on as many threads as a job gets."""
     workers = min(worker_count(n_jobs), max(1, sum(todo.values())))
-    epoch = estimate.epoch_seconds(dataset, folds[0], settings, threads=max(1, (os.cpu_count() or 1) // workers))
+    epoch = estimate.epoch_seconds(dataset, folds[0], settings, threads=threads_per_job(n_jobs, sum(todo.values())))
     return estimate.grid_seconds(dataset, todo, methods, folds[0], settings, epoch, workers)
 
 

@@ -77,7 +77,6 @@ def fig1_model(fc_units: int = 512, lstm_units: int = 128, n_classes: int = 4, a
     ax.set_xlim(0.2, 7.8)
     ax.set_ylim(0, 5.8)
     ax.set_axis_off()
-    ax.set_title("Figure 1. The BLSTM model with attention", fontsize=10)
     return fig
 
 
@@ -109,31 +108,33 @@ def fig2_framework(ax=None):
     ax.set_xlim(0, 9)
     ax.set_ylim(0, 4.2)
     ax.set_axis_off()
-    ax.set_title("Figure 2. Overview of the training framework (Algorithm 1 alternates epochs A and B)",
-                 fontsize=10)
     return fig
 
 
 def fig3_label_moves(moves: pd.DataFrame, title: str | None = None, ax=None):
-    """Fig. 3 as a heatmap: percent of each gold class (rows) whose learned label is each class."""
+    """Fig. 3 as a heatmap: percent of each gold class (rows) whose learned label is each class.
+
+    Untitled unless ``title`` is given: in the book the figure's caption says what it shows.
+    """
     fig, ax = _axes(ax, (5.2, 4.2))
     sns.heatmap(moves, annot=True, fmt=".1f", cmap="Blues", vmin=0, vmax=100, cbar_kws={"label": "%"}, ax=ax)
     ax.set_xlabel(moves.columns.name or "learned label")
     ax.set_ylabel(moves.index.name or "gold label")
-    ax.set_title(title or "Figure 3. Label updates (% of each gold class)", fontsize=10)
+    if title:
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def truth_vs_gold(matrix: pd.DataFrame, ax=None):
     """The confusion of true emotion (rows) and gold label (columns), as percent of each true emotion."""
-    fig, ax = _axes(ax, (7, 3.6))
+    fig, ax = _axes(ax, (7, 0.55 * len(matrix) + 1.6))  # tall enough that the row labels do not touch
     percent = 100 * matrix.div(matrix.sum(axis=1).clip(lower=1), axis=0)
     sns.heatmap(percent, annot=matrix.to_numpy(), fmt="d", cmap="Purples", vmin=0, vmax=100,
                 cbar_kws={"label": "% of the true emotion"}, ax=ax)
     ax.set_xlabel("gold label (majority of the votes)")
     ax.set_ylabel("truth")
-    ax.set_title("Truth vs gold (counts; colour: % of each true emotion)", fontsize=10)
+    ax.tick_params(axis="y", rotation=0)
     fig.tight_layout()
     return fig
 
@@ -228,5 +229,33 @@ def forest(tables: dict[str, pd.DataFrame], measure: str = "UA", alpha: float = 
     ax.set_xlabel(f"{measure} difference (points), 95 % interval over sessions")
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def by_noise(table: pd.DataFrame, default: str = "adam 0.1, scale 1", axes=None):
+    """``study.noise_table`` as two panels over annotator noise: training labels right (%), test UA vs the truth.
+
+    Lines: gold (left panel only), the baseline (right panel only), L + w
+    with the presets' update (``default``) and with the setting chosen per
+    session on validation ("nested choice").
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = axes[0].figure
+    noise = sorted(table.index.get_level_values(0).unique())
+    learned = ((f"L + w, {default}", default, "#0072b2"), ("L + w, chosen on validation", "nested choice", "#d55e00"))
+    panels = ((("gold labels", "baseline", "#333333"), *learned), (("baseline", "baseline", "#333333"), *learned))
+    for ax, lines, column in zip(axes, panels, ("right %", "test truth UA")):
+        for label, row, colour in lines:
+            name = column if column != "right %" else ("gold right %" if row == "baseline" else "learned right %")
+            ax.plot(noise, [table.loc[(n, row), name] for n in noise], "--" if row == "baseline" else "-",
+                    marker="o", color=colour, label=label)
+    for ax, ylabel in zip(axes, ("training labels right (%)", "test UA vs the truth (%)")):
+        ax.set_xlabel("annotator noise (times SynthEmo's default)")
+        ax.set_ylabel(ylabel)
+        ax.set_xticks(noise)
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig

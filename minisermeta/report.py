@@ -54,15 +54,15 @@ def _by_condition(results: list[dict]) -> dict[str, list[dict]]:
     return grouped
 
 
-def _titles(results: list[dict]) -> dict[str, str]:
+def titles(results: list[dict]) -> dict[str, str]:
     """Each condition's row name: the title its jobs recorded, else (jobs from before methods recorded
     themselves) its title in ``methods.CONDITIONS``, else the condition."""
-    titles: dict[str, str] = {}
+    found: dict[str, str] = {}
     for r in results:
         recorded = (r.get("method") or {}).get("title")
         known = CONDITIONS[r["condition"]].title if r["condition"] in CONDITIONS else r["condition"]
-        titles.setdefault(r["condition"], recorded or known)
-    return titles
+        found.setdefault(r["condition"], recorded or known)
+    return found
 
 
 def _ordered(conditions) -> list[str]:
@@ -91,7 +91,7 @@ def table2(results: list[dict], against: str = "gold", estimator: str = "pooled"
     """
     if estimator not in ("pooled", "fold_mean"):
         raise ValueError(f"unknown estimator {estimator!r}; choose pooled or fold_mean")
-    titles = _titles(results)
+    names = titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
         if any(None in r["test"][against] for r in group):
@@ -104,7 +104,7 @@ def table2(results: list[dict], against: str = "gold", estimator: str = "pooled"
                                                           len(paper.EMOTIONS)) for r in group], axis=0))
     ordered = _ordered(rows)
     table = pd.DataFrame([rows[c] for c in ordered], columns=_table2_columns(paper.EMOTIONS),
-                         index=[titles[c] for c in ordered])
+                         index=[names[c] for c in ordered])
     table.index.name = "Method"
     return table
 
@@ -153,16 +153,16 @@ def _per_fold(group: list[dict], against: str) -> dict[str, np.ndarray]:
 
 def fold_spread(results: list[dict], against: str = "gold") -> pd.DataFrame:
     """WA and UA (percent) as mean ± std over folds (each fold's seeds pooled)."""
-    titles = _titles(results)
+    names = titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
         wa_ua = np.array(list(_per_fold(group, against).values()))
-        rows[titles[condition]] = {
+        rows[names[condition]] = {
             "WA mean": wa_ua[:, 0].mean(), "WA std": wa_ua[:, 0].std(),
             "UA mean": wa_ua[:, 1].mean(), "UA std": wa_ua[:, 1].std(), "folds": len(wa_ua),
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
-    return table.loc[[titles[c] for c in _ordered(_by_condition(results))]]
+    return table.loc[[names[c] for c in _ordered(_by_condition(results))]]
 
 
 def _session_scores(group: list[dict], against: str, estimator: str) -> dict[str, np.ndarray]:
@@ -191,14 +191,14 @@ def _session_scores(group: list[dict], against: str, estimator: str) -> dict[str
 def session_intervals(results: list[dict], against: str = "gold", estimator: str = "pooled",
                       confidence: float = 0.95) -> pd.DataFrame:
     """Each condition's WA and UA (percent): mean over sessions and its t interval, sessions as the unit."""
-    titles, grouped = _titles(results), _by_condition(results)
+    names, grouped = titles(results), _by_condition(results)
     rows = {}
     for condition in _ordered(grouped):
         scores = np.array(list(_session_scores(grouped[condition], against, estimator).values()))
         row = {}
         for k, measure in enumerate(("WA", "UA")):
             row[measure], row[f"{measure} low"], row[f"{measure} high"] = stats.t_interval(scores[:, k], confidence)
-        rows[titles[condition]] = {**row, "sessions": len(scores),
+        rows[names[condition]] = {**row, "sessions": len(scores),
                                    "seeds": len({r["seed"] for r in grouped[condition]})}
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -215,7 +215,7 @@ def contrasts(results: list[dict], pairs, against: str = "gold", estimator: str 
     the (fold, seed) jobs both conditions ran are compared; pairs without any
     are left out.
     """
-    titles, grouped = _titles(results), _by_condition(results)
+    names, grouped = titles(results), _by_condition(results)
     rows = {}
     for condition, baseline in pairs:
         shared = {(r["fold"], r["seed"]) for r in grouped.get(condition, [])} & \
@@ -233,7 +233,7 @@ def contrasts(results: list[dict], pairs, against: str = "gold", estimator: str 
                 stats.t_interval(diff[:, k], confidence)
             row[f"{measure} p"] = stats.t_test(diff[:, k])
         seeds = {seed for _, seed in shared}
-        rows[f"{titles[condition]} − {titles[baseline]}"] = {
+        rows[f"{names[condition]} − {names[baseline]}"] = {
             **row, "sessions better (UA)": int((diff[:, 1] > 0).sum()), "sessions": len(sessions),
             "seeds": len(seeds)}
     return with_holm(pd.DataFrame.from_dict(rows, orient="index"))
@@ -258,12 +258,12 @@ def has_truth(results: list[dict]) -> bool:
 def paired_by_session(results: list[dict], baseline: str = "blstm_att", against: str = "gold",
                       estimator: str = "pooled", confidence: float = 0.95) -> pd.DataFrame:
     """Every condition minus ``baseline`` (:func:`contrasts`), rows named by the condition alone."""
-    titles, grouped = _titles(results), _by_condition(results)
+    names, grouped = titles(results), _by_condition(results)
     if baseline not in grouped:
         raise ValueError(f"no results of the baseline {baseline!r}; run it first")
     table = contrasts(results, [(c, baseline) for c in _ordered(grouped) if c != baseline], against, estimator,
                       confidence)
-    table.index = [name.rsplit(f" − {titles[baseline]}", 1)[0] for name in table.index]
+    table.index = [name.rsplit(f" − {names[baseline]}", 1)[0] for name in table.index]
     return table
 
 
@@ -285,7 +285,7 @@ def kept_epochs(results: list[dict]) -> pd.DataFrame:
     For conditions that learn l or w, it is also how many l/w epochs shaped the
     kept l and w. Median, min and max over jobs, and the epochs run in all.
     """
-    titles = _titles(results)
+    names = titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
         kept, ran = [], []
@@ -293,11 +293,11 @@ def kept_epochs(results: list[dict]) -> pd.DataFrame:
             last = [e for e in r["epochs"] if e["phase"] == r["epochs"][-1]["phase"]]
             kept.append(last[int(np.argmin([e["valid_loss"] for e in last]))]["epoch"])
             ran.append(len(r["epochs"]))
-        rows[titles[condition]] = {
+        rows[names[condition]] = {
             "kept epoch (median)": float(np.median(kept)), "min": min(kept), "max": max(kept),
             "epochs run (median)": float(np.median(ran))}
     table = pd.DataFrame.from_dict(rows, orient="index")
-    return table.loc[[titles[c] for c in _ordered(_by_condition(results))]]
+    return table.loc[[names[c] for c in _ordered(_by_condition(results))]]
 
 
 def _train_entries(results: list[dict], condition: str) -> list[dict]:
@@ -367,7 +367,7 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
     right %`` are the shares of right labels before and after: the learned
     labels are cleaner than gold only if the second is higher.
     """
-    titles = _titles(results)
+    names = titles(results)
     rows = {}
     for condition in conditions:
         if condition not in _by_condition(results):
@@ -379,7 +379,7 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
             raise ValueError("label_fixes needs results of a corpus with true labels (SynthEmo)")
         learned = np.concatenate([np.argmax(e["s"], axis=1) for e in entries])
         wrong = gold != truth
-        rows[titles[condition]] = {
+        rows[names[condition]] = {
             "utterances": len(gold), "wrong gold": int(wrong.sum()),
             "fixed": int((wrong & (learned == truth)).sum()),
             "broken": int((~wrong & (learned != truth)).sum()),

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from .dataset import Dataset, collate, length_batches
 from .features import Normaliser
 from .folds import Fold, job_seed
-from .methods import Batch, Method, resolve
+from .methods import Batch, Method, resolve, rounded
 from .model import BLSTMAttention
 from .settings import Settings, preset
 
@@ -203,7 +203,7 @@ def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: 
         device=str(trainer.device),
         seconds=seconds,
         epochs=trainer.history,
-        test=dict(labels(test), pred=test_probs.argmax(1).tolist(), probs=test_probs.round(5).tolist()),
+        test=dict(labels(test), pred=test_probs.argmax(1).tolist(), probs=rounded(test_probs)),
         valid=dict(utterances=data.utterances[trainer.valid].tolist(), gold=data.gold[trainer.valid].tolist(),
                    pred=valid_pred.tolist()),
         train=dict(labels(trainer.train), **trainer.method.record()),

@@ -7,6 +7,27 @@ import soundfile as sf
 # Tests never touch the user's cache.
 os.environ.setdefault("MINISERMETA_HOME", os.path.join(os.path.dirname(__file__), "..", ".pytest_cache", "home"))
 
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The book built from a copy of the repository (`jupyter-book build -W -n`, offline); its HTML folder."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    if not jupyter_book.exists():
+        pytest.skip("jupyter-book is not installed (pip install -e '.[book]')")
+    root = Path(__file__).resolve().parents[1]
+    source = tmp_path_factory.mktemp("book") / "src"
+    shutil.copytree(root, source, ignore=shutil.ignore_patterns(".venv", "_build", "runs", ".pytest_cache", ".git",
+                                                                "*.egg-info", "__pycache__"))
+    done = subprocess.run([str(jupyter_book), "build", str(source), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return source / "_build" / "html"
+
+
 @pytest.fixture(scope="module")
 def dataset():
     """A small in-memory dataset (``helpers.toy_dataset``), shared by a module's training tests."""

@@ -1,10 +1,6 @@
 import hashlib
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -97,7 +93,7 @@ def test_the_committed_runs_match_today_s_presets(monkeypatch, which):
 
 
 def test_the_committed_sweep_matches_today_s_settings(monkeypatch):
-    """results/study-small-sweep is what chapter 9 shows: one complete run of today's small preset per setting."""
+    """results/study-small-sweep* are what chapter 9 shows: complete runs of today's small preset per setting."""
     from dataclasses import replace
 
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
@@ -106,6 +102,16 @@ def test_the_committed_sweep_matches_today_s_settings(monkeypatch):
     for name in study.SWEEP:
         assert book.is_complete(replace(full, run_dir=study.sweep_dir(root, name), seeds=(0,)), ["L_w"]), name
     assert set(study.load_sweep(root, full.preset)) == set(study.SWEEP)  # each checked against its setting
+    for scale, name in study.SCALES.items():  # scale 1 is the study's own run
+        complete = book.is_complete(replace(full, run_dir=study.sweep_dir(root, name), seeds=(0,)), study.SCALE_CONDITIONS)
+        assert complete or scale == 1.0, name
+    for noise in set(study.NOISES) - {1.0}:
+        noisy = book.sweep_root(full, noise)
+        for name in book.NOISE_SETTINGS:
+            conditions = ["blstm_att", "L_w"] if name == book.NOISE_SETTINGS[0] else ["L_w"]
+            assert book.is_complete(replace(full, run_dir=study.sweep_dir(noisy, name), seeds=(0,)), conditions), name
+        assert set(study.load_sweep(noisy, full.preset, {n: study.SWEEP[n] for n in book.NOISE_SETTINGS})) == \
+            set(book.NOISE_SETTINGS)
 
 
 def test_the_saved_notebooks_show_the_full_mode(monkeypatch):
@@ -259,18 +265,9 @@ PAPER_ITEMS = ["Table 1", "Table 2", "Table 3", "Figure 1", "Figure 2", "Figure 
 
 
 @pytest.mark.slow
-def test_book_builds_with_every_table_and_figure_of_the_paper(tmp_path):
+def test_book_builds_with_every_table_and_figure_of_the_paper(built_book):
     """`jupyter-book build` (warnings as errors, offline) and every table and figure of the paper in the HTML."""
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    if not jupyter_book.exists():
-        pytest.skip("jupyter-book is not installed (pip install -e '.[book]')")
-    source = tmp_path / "src"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", "_build", "runs", ".pytest_cache", ".git",
-                                                                "*.egg-info", "__pycache__"))
-    done = subprocess.run([str(jupyter_book), "build", str(source), "-W", "-n", "--keep-going"],
-                          capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    pages = {path.name: path.read_text() for path in (source / "_build" / "html").rglob("*.html")}
+    pages = {path.name: path.read_text() for path in built_book.rglob("*.html")}
     for item in PAPER_ITEMS:
         holding = [name for name, html in pages.items() if re.search(rf"{item}\b", html)]
         assert holding, f"{item} is not in the built book"
@@ -308,3 +305,18 @@ def test_chapters_are_numbered_as_their_files():
     for number, file in enumerate(chapters, start=1):
         if file.startswith("notebooks/"):
             assert file.split("/")[1].startswith(f"{number:02d}_"), f"{file} is chapter {number}"
+
+
+def test_each_audio_player_sits_in_the_row_that_labels_it(tmp_path):
+    from conftest import write_wav
+
+    rows = pd.DataFrame({"emotion": ["anger", "sadness"], "clarity": [0.123, 0.9], "gold": ["anger", "neutral"],
+                         "path": [tmp_path / "a.wav", tmp_path / "b.wav"]})
+    for path in rows["path"]:
+        write_wav(path, seconds=0.1)
+    html = book.audio_table(rows).data
+    body = html.split("<tbody>")[1]
+    assert html.count("<audio") == 2 and body.count("<tr>") == 2
+    first, second = body.split("</tr>")[:2]
+    assert "<td>anger</td><td>0.12</td><td>anger</td>" in first and "<audio" in first
+    assert "<td>sadness</td><td>0.90</td><td>neutral</td>" in second and "<audio" in second

@@ -97,3 +97,13 @@ def test_killing_a_run_loses_only_the_jobs_in_flight(tmp_path):
                    tiny_settings(max_epochs=2), n_jobs=1, progress=False)
     assert len(ran) == 12 - len(finished)
     assert len(load_jobs(tmp_path)) == 12
+
+
+def test_a_grid_shares_the_cores_out_among_the_jobs_it_runs_at_once(monkeypatch):
+    from minisermeta.grid import threads_per_job
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert threads_per_job(2, 10) == 4  # two at a time
+    assert threads_per_job(4, 1) == 8  # one job left: it takes every core
+    assert threads_per_job(-1, 10) == 1  # one per core
+    assert threads_per_job(1, 0) == 8

@@ -151,3 +151,14 @@ def test_one_name_is_one_condition_and_bad_settings_are_refused_early():
         LearnedLabelsWeights(pretrain_targets="votes")
     with pytest.raises(ValueError, match="Settings.patience must be an integer >= 1"):
         preset("quick", patience=0)
+
+
+def test_recorded_floats_are_rounded_and_print_short():
+    import json
+
+    import torch
+
+    from minisermeta.methods import rounded
+
+    values = np.float32([[0.02663, 1 / 3]])
+    assert json.dumps(rounded(values)) == json.dumps(rounded(torch.from_numpy(values))) == "[[0.02663, 0.33333]]"

@@ -11,10 +11,9 @@ from minisermeta.paper import EMOTIONS
 
 
 @pytest.mark.parametrize("draw", [plots.fig1_model, plots.fig2_framework])
-def test_diagrams_draw_a_titled_figure(draw):
+def test_diagrams_draw_boxes_and_arrows_and_leave_the_title_to_the_caption(draw):
     fig = draw()
-    title = fig.axes[0].get_title()
-    assert title.startswith("Figure 1") or title.startswith("Figure 2")
+    assert fig.axes[0].get_title() == ""  # the book's numbered caption names the figure
     assert len(fig.axes[0].patches) > 5  # boxes and arrows
     fig.canvas.draw()
 
@@ -59,3 +58,20 @@ def test_forest_draws_one_row_per_contrast_and_fills_the_real_ones():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["c − b", "a − b"]
     markers = [line for line in ax.lines if line.get_marker() == "o"]
     assert len(markers) == 3 and sum(m.get_markerfacecolor() == "white" for m in markers) == 1
+
+
+def test_by_noise_draws_gold_and_the_learned_labels_at_each_noise():
+    import pandas as pd
+
+    from minisermeta import plots
+
+    rows = {(n, name): {"gold right %": 100 - 10 * n, "learned right %": 95 - 5 * n, "test truth UA": 60 + k}
+            for n in (0.0, 1.0, 2.0) for k, name in enumerate(("baseline", "adam 0.1, scale 1", "nested choice"))}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    fig = plots.by_noise(table)
+    left, right = fig.axes
+    assert [line.get_label() for line in left.lines] == ["gold labels", "L + w, adam 0.1, scale 1",
+                                                        "L + w, chosen on validation"]
+    assert list(left.lines[0].get_ydata()) == [100, 90, 80]  # gold: the baseline row's gold right %
+    assert list(left.lines[2].get_ydata()) == [95, 90, 85]
+    assert list(right.lines[0].get_ydata()) == [60, 60, 60] and right.lines[0].get_label() == "baseline"

@@ -72,14 +72,18 @@ def test_an_sgd_job_trains(dataset, fold):
     assert result["settings"]["lw_optimizer"] == "sgd" and np.isfinite(result["epochs"][-1]["valid_loss"])
 
 
-def _job(condition, fold, seed, hits, valid_hits=2, total=8):
-    """A job whose test speaker has ``hits`` of ``total`` right; truth differs from gold on one test utterance."""
+def _job(condition, fold, seed, hits, valid_hits=2, total=8, learned=(0, 1, 2, 3)):
+    """A job whose test speaker has ``hits`` of ``total`` right; truth differs from gold on one test utterance.
+
+    Its four training utterances have gold (0, 1, 2, 3), truth (1, 1, 2, 3) and learned labels ``learned``.
+    """
     true = [k % 4 for k in range(total)]
     pred = [t if k < hits else (t + 1) % 4 for k, t in enumerate(true)]
     valid_pred = [t if k < valid_hits else (t + 1) % 4 for k, t in enumerate(true)]
     truth = [(true[0] + 1) % 4, *true[1:]]
+    train = dict(gold=np.arange(4), truth=np.array([1, 1, 2, 3]), s=np.eye(4)[list(learned)])
     return dict(condition=condition, fold=fold, seed=seed, test=dict(gold=true, truth=truth, pred=pred),
-                valid=dict(gold=true, pred=valid_pred))
+                valid=dict(gold=true, pred=valid_pred), train=train)
 
 
 SPEAKERS = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
@@ -171,3 +175,46 @@ def test_verdict_leaves_the_truth_out_where_there_is_none():
     (("holds", "holds"), "", "")])
 def test_what_the_two_verdicts_say_of_the_paper_s_claim(verdicts, expects, outcome):
     assert study._outcome(verdicts, expects) == outcome
+
+
+def test_the_scale_table_shows_where_targets_start_and_how_right_labels_end():
+    by_scale = {scale: [_job(c, s, 0, hits=4, learned=(1, 1, 2, 3) if c == "L" and scale == 10 else (0, 1, 2, 3))
+                        for c in ("smoothed", "L") for s in SPEAKERS] for scale in (1.0, 10.0)}
+    table = study.scale_table(by_scale)
+    assert list(table.index) == [("BLSTM + ATT + smoothed targets", 1.0), ("BLSTM + ATT + smoothed targets", 10.0),
+                                 ("BLSTM + ATT + L", 1.0), ("BLSTM + ATT + L", 10.0)]
+    assert table["s on gold"].iloc[0] == pytest.approx(np.e / (np.e + 3))  # 0.475: the smoothing of scale 1
+    assert table["s on gold"].iloc[1] > 0.99
+    assert table.loc[("BLSTM + ATT + L", 10.0), "fixed"] == 10  # one per job
+    assert table.loc[("BLSTM + ATT + L", 10.0), "learned right %"] == 100
+    assert table.loc[("BLSTM + ATT + L", 1.0), "learned right %"] == table.loc[("BLSTM + ATT + L", 1.0), "gold right %"]
+    with pytest.raises(ValueError, match="no results"):
+        study.scale_table(by_scale, conditions=("w",))
+
+
+def test_the_noise_table_leads_each_level_with_the_baseline():
+    def level(valid_a, valid_b):
+        return {"a": [_job(c, s, 0, hits=4, valid_hits=valid_a) for c in ("blstm_att", "L_w") for s in SPEAKERS],
+                "b": [_job("L_w", s, 0, hits=5, valid_hits=valid_b) for s in SPEAKERS]}
+
+    table = study.noise_table({2.0: level(6, 3), 0.0: level(3, 6)})
+    assert list(table.index) == [(noise, name) for noise in (0.0, 2.0) for name in ("baseline", "a", "b", "nested choice")]
+    assert table.loc[(0.0, "b"), "chosen"] and table.loc[(2.0, "a"), "chosen"]  # chosen per level, on validation
+    assert table.loc[(2.0, "baseline"), "jobs"] == 10 and not table.loc[(2.0, "baseline"), "chosen"]
+    assert table.loc[(0.0, "b"), "test gold WA"] == pytest.approx(100 * 5 / 8)
+
+
+def test_noise_contrasts_pair_the_nested_choice_with_the_baseline_by_session():
+    def level(gain):
+        base = [_job("blstm_att", s, 0, hits=3 + k % 2) for k, s in enumerate(SPEAKERS)]
+        return {"a": base + [_job("L_w", s, 0, hits=3 + k % 2 + gain, valid_hits=5) for k, s in enumerate(SPEAKERS)],
+                "b": [_job("L_w", s, 0, hits=3 + k % 2, valid_hits=1) for k, s in enumerate(SPEAKERS)]}
+
+    table = study.noise_contrasts({0.0: level(0), 2.0: level(3)})
+    assert list(table.index) == [(0.0, "gold"), (0.0, "truth"), (2.0, "gold"), (2.0, "truth")]
+    assert table.loc[(2.0, "gold"), "WA diff"] == pytest.approx(100 * 3 / 8)  # "a" chosen in every session
+    assert table.loc[(2.0, "gold"), "WA verdict"] == "holds" and table.loc[(0.0, "gold"), "WA verdict"] == "not shown"
+    raw = np.concatenate([table["WA p"], table["UA p"]])
+    assert np.nanmax(np.concatenate([table["WA p (Holm)"], table["UA p (Holm)"]])) >= np.nanmax(raw)
+    with pytest.raises(ValueError, match="no annotator noise"):
+        study.noise_contrasts({0.0: {"b": level(0)["b"]}})
