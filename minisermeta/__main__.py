@@ -14,7 +14,9 @@ from .settings import PRESETS
 
 def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", default="synthemo",
-                        help="'synthemo' (the default corpus, generated on first use) or an IEMOCAP-layout root")
+                        help="'synthemo' (the default corpus, generated on first use), NAME:PATH with NAME one of "
+                             "iemocap, emodb, cremad, ravdess, manifest (a CSV: path,speaker,label), or a PATH "
+                             "whose layout tells which")
     parser.add_argument("--classes", choices=("paper", "merged"), default="paper",
                         help="paper: excited excluded (as in the paper); merged: excited counted as happiness")
     parser.add_argument("--lenient", action="store_true",

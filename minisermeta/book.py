@@ -26,6 +26,9 @@ The grid of Table 2 is expensive in the full mode, so
 resumes) it only when not. Run directories are relative to the repository root
 (the folder holding ``_config.yml``), or to the working directory outside a
 checkout (Colab).
+
+Importing the module also asks IPython, where it runs, for inline figures at
+twice their pixels (:func:`sharp_figures`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,27 @@ from .corpora import Corpus
 from .corpora.synthemo import SPEAKERS, load_synthemo
 from .folds import loso_folds
 from .methods import CONDITIONS, PAPER_CONDITIONS
+
+
+def sharp_figures() -> bool:
+    """Inline figures at twice their pixels, displayed at their size: sharp on high-DPI screens.
+
+    In Jupyter, on Colab and in the rendered book alike (myst-nb keeps the width
+    and height a retina PNG is stored with). Called when the module is imported;
+    returns whether an IPython shell was there to take it.
+    """
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return False
+    if get_ipython() is None:
+        return False
+    set_matplotlib_formats("retina")
+    return True
+
+
+sharp_figures()
 
 
 # The conditions the book's grid runs: the paper's Table 2 and the control that chapter 6 needs to
@@ -115,7 +139,7 @@ def study_setup(quick: bool | None = None) -> BookSetup:
 
 
 def sweep(book_setup: BookSetup, progress: bool | None = None) -> dict[str, list[dict]]:
-    """The study's l/w update sweep beside the setup's run (``<run>-sweep/``): L + w, seed 0, loaded or run.
+    """The study's l/w update sweep beside the setup's run (``<run>-sweep/``): L + w, loaded or run (seed 0).
 
     Full mode: every setting of ``study.SWEEP``. Quick mode: two of them
     (Adam and SGD at label scale 1).
@@ -148,7 +172,7 @@ NOISE_SETTINGS = ("adam 0.1, scale 1", "adam 0.03, scale 1", "sgd 1, scale 1")
 def noise_sweeps(book_setup: BookSetup, jobs: list[dict], progress: bool | None = None) -> dict[float, dict]:
     """The sweep and the baseline at each annotator noise of ``study.NOISES``: ``{noise: {setting: job results}}``.
 
-    Noise 1 is :func:`sweep` with the baseline's seed-0 jobs from ``jobs`` (the
+    Noise 1 is :func:`sweep` with the baseline's jobs from ``jobs`` (the
     setup's run); noise 0 and 2 reannotate the corpus (:func:`reannotate`) and
     run in :func:`sweep_root` at that noise. Quick mode: the presets' update only.
     """
@@ -158,8 +182,7 @@ def noise_sweeps(book_setup: BookSetup, jobs: list[dict], progress: bool | None 
         if noise == 1.0:
             default = sweep(book_setup, progress)
             found[noise] = {name: default[name] for name in names}
-            found[noise][names[0]] = found[noise][names[0]] + [r for r in jobs if r["condition"] == "blstm_att"
-                                                               and r["seed"] == 0]
+            found[noise][names[0]] = found[noise][names[0]] + [r for r in jobs if r["condition"] == "blstm_att"]
         else:
             plan = {name: ("blstm_att", "L_w") if name == names[0] else ("L_w",) for name in names}
             found[noise] = _sweep(book_setup, sweep_root(book_setup, noise), plan, noise, progress)
@@ -168,10 +191,11 @@ def noise_sweeps(book_setup: BookSetup, jobs: list[dict], progress: bool | None 
 
 def _sweep(book_setup: BookSetup, root: Path, plan: dict[str, tuple[str, ...]], noise: float = 1.0,
            progress: bool | None = None) -> dict[str, list[dict]]:
-    """Seed 0 of each ``study.SWEEP`` setting in ``plan`` (``{setting: conditions}``) under ``root``.
+    """Each ``study.SWEEP`` setting in ``plan`` (``{setting: conditions}``) under ``root``: its jobs of every seed.
 
-    Loaded when every job is on disk, else run (resuming) on the setup's
-    corpus, reannotated at ``noise`` where it is not 1.
+    Seed 0 is run (resuming) where a job of it is missing, on the setup's
+    corpus reannotated at ``noise`` where that is not 1; other seeds are read
+    where they were run (a chosen setting repeated over the study's seeds).
     """
     complete = all(is_complete(replace(book_setup, run_dir=study.sweep_dir(root, name), seeds=(0,)), conditions)
                    for name, conditions in plan.items())
@@ -182,7 +206,7 @@ def _sweep(book_setup: BookSetup, root: Path, plan: dict[str, tuple[str, ...]], 
                             settings={name: study.SWEEP[name]}, n_jobs=book_setup.n_jobs,
                             progress=progress is not False)
     found = study.load_sweep(root, book_setup.preset, {name: study.SWEEP[name] for name in plan})
-    return {name: [r for r in jobs if r["condition"] in plan[name] and r["seed"] == 0] for name, jobs in found.items()}
+    return {name: [r for r in jobs if r["condition"] in plan[name]] for name, jobs in found.items()}
 
 
 def sweep_root(book_setup: BookSetup, noise: float = 1.0) -> Path:
@@ -439,6 +463,49 @@ def prosody_summary(corpus: Corpus, frames: list[np.ndarray], feature_set: str =
     table = pd.DataFrame(rows).groupby(corpus.table[column].to_numpy()).mean()
     table.index.name = column
     return table.reindex(list(paper.EMOTIONS)).astype(float)  # float64: float32 prints unrounded (184.850006)
+
+
+OCTAVE = 1.5  # a tracked/synthesised F0 ratio beyond 1.5 (or below 1/1.5) is an octave jump, not a wobble
+
+
+def f0_errors(corpus: Corpus, frames: list[np.ndarray], book_setup: BookSetup,
+              feature_set: str = "paper32") -> pd.DataFrame:
+    """The tracked F0 of ``frames`` against the F0 SynthEmo synthesised, per true emotion.
+
+    Over the frames voiced in both: the percentage the tracker doubled (ratio
+    above :data:`OCTAVE`) or halved, the share of utterances with at least one
+    octave jump, and the median absolute error of the other frames in
+    semitones. The tracker's window is longer than the synthesiser's frame,
+    so voicing edges, where a lag of a frame matters, are what the median carries.
+    """
+    from .corpora.synthemo import synthesised_f0
+    from .features import feature_names
+
+    column = feature_names(feature_set).index("F0")
+    table = corpus.table
+    truth = synthesised_f0(table["utterance"], book_setup.scale, book_setup.corpus_seed)
+    rows = []
+    for utterance, f in zip(table["utterance"], frames):
+        tracked, true = f[:, column].astype(float), truth[utterance]
+        n = min(len(tracked), len(true))
+        tracked, true = tracked[:n], true[:n]
+        both = (tracked > 0) & (true > 0)
+        ratio = tracked[both] / true[both]
+        doubled, halved = ratio > OCTAVE, ratio < 1 / OCTAVE
+        rows.append({"voiced frames": int(both.sum()), "doubled": int(doubled.sum()), "halved": int(halved.sum()),
+                     "jumped": bool((doubled | halved).any()),
+                     "error": np.abs(12 * np.log2(ratio[~doubled & ~halved]))})
+    groups = pd.DataFrame(rows, index=table["truth"].to_numpy()).groupby(level=0)
+    voiced = groups["voiced frames"].sum()
+    summary = pd.DataFrame({
+        "voiced frames": voiced,
+        "doubled (%)": 100 * groups["doubled"].sum() / voiced,
+        "halved (%)": 100 * groups["halved"].sum() / voiced,
+        "utterances with a jump (%)": 100 * groups["jumped"].mean(),
+        "median error otherwise (semitones)": groups["error"].agg(lambda e: np.median(np.concatenate(list(e)))),
+    })
+    summary.index.name = "truth"
+    return summary.reindex(list(paper.EMOTIONS)).round(2)
 
 
 # -- the model (chapter "The model") ------------------------------------------

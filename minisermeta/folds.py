@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpora.base import session_of
+from .corpora.base import gender_of, session_of
 from .dataset import Dataset
 
 
@@ -43,13 +43,17 @@ def job_seed(seed: int, fold: Fold) -> int:
 
 
 def loso_folds(speakers) -> list[Fold]:
-    """One fold per speaker; validation on the session partner (IEMOCAP: Ses01F ↔ Ses01M).
+    """One fold per speaker, validated on the session partner (IEMOCAP: Ses01F ↔ Ses01M).
 
     The paper validates on "the validation set" without naming it. Using the
     other speaker of the same session keeps the 8 training speakers disjoint
     from both held-out speakers and never trains on the test speaker's partner,
     whose dialogue turns share topic and recording conditions with the test
-    speaker's. A speaker without a partner validates on the next speaker.
+    speaker's. A speaker without a partner (a corpus without sessions, see
+    ``corpora.session_of``) validates on the next speaker of the same gender in
+    sorted order, wrapping round (``corpora.gender_of``), or on the next
+    speaker where the gender is not known: deterministic, and as close to a
+    partner as the corpus allows.
     """
     speakers = sorted({str(s) for s in speakers})
     if len(speakers) < 3:
@@ -57,6 +61,8 @@ def loso_folds(speakers) -> list[Fold]:
     folds = []
     for i, test in enumerate(speakers):
         partners = [s for s in speakers if s != test and session_of(s) == session_of(test)]
-        valid = partners[0] if partners else speakers[(i + 1) % len(speakers)]
+        following = speakers[i + 1:] + speakers[:i]
+        alike = [s for s in following if gender_of(test) is not None and gender_of(s) == gender_of(test)]
+        valid = (partners or alike or following)[0]
         folds.append(Fold(test=test, valid=valid))
     return folds

@@ -139,22 +139,30 @@ def truth_vs_gold(matrix: pd.DataFrame, ax=None):
     return fig
 
 
-def contours(tracks: dict[str, dict[str, np.ndarray]], hop: float = 0.01):
+def contours(tracks: dict[str, dict[str, np.ndarray]], synthesised: dict[str, np.ndarray] | None = None,
+             hop: float = 0.01):
     """F0 (Hz, unvoiced frames hidden) and loudness over time, one line per emotion.
 
-    ``tracks`` maps an emotion to ``{"F0": array, "loudness": array}`` (per 10 ms frame).
+    ``tracks`` maps an emotion to ``{"F0": array, "loudness": array}`` (per 10 ms frame);
+    ``synthesised`` optionally maps it to the F0 the synthesiser produced, drawn dashed under the tracked one.
     """
     fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
     for emotion, track in tracks.items():
         colour = EMOTION_COLOURS.get(emotion)
+        if synthesised is not None and emotion in synthesised:
+            true = np.asarray(synthesised[emotion], dtype=float)
+            axes[0].plot(np.arange(len(true)) * hop, np.where(true > 0, true, np.nan), color=colour,
+                         linestyle="--", linewidth=0.9, alpha=0.8)
         t = np.arange(len(track["F0"])) * hop
         f0 = np.where(track["F0"] > 0, track["F0"], np.nan)
         axes[0].plot(t, f0, color=colour, label=emotion, linewidth=1.2)
         axes[1].plot(np.arange(len(track["loudness"])) * hop, track["loudness"], color=colour, linewidth=1.0)
+    if synthesised is not None:
+        axes[0].plot([], [], color="#555555", linestyle="--", linewidth=0.9, label="synthesised")
     axes[0].set_ylabel("F0 (Hz)")
     axes[1].set_ylabel("loudness")
     axes[1].set_xlabel("time (s)")
-    axes[0].legend(ncol=4, fontsize=8, loc="upper right")
+    axes[0].legend(ncol=5, fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -206,12 +214,14 @@ def weights_by_class(jobs: list[dict], condition: str = "L_w", ax=None):
     return fig
 
 
-def forest(tables: dict[str, pd.DataFrame], measure: str = "UA", alpha: float = 0.05, ax=None):
+def forest(tables: dict[str, pd.DataFrame], measure: str = "UA", alpha: float = 0.05, ax=None,
+           reference: dict[str, float] | None = None, reference_label: str = "paper"):
     """Paired differences (``report.contrasts``) as points with their intervals, one panel row per contrast.
 
     ``tables`` maps a label (e.g. "vs gold", "vs truth") to a contrasts table;
     a filled marker is a difference whose Holm-corrected p is below ``alpha``
-    (real by the book's rule), an open one is not.
+    (real by the book's rule), an open one is not. ``reference`` optionally
+    maps a contrast to a published difference, drawn as a black cross.
     """
     names = list(dict.fromkeys(name for table in tables.values() for name in table.index))
     fig, ax = _axes(ax, (8, 0.55 * len(names) + 1.2))
@@ -224,6 +234,10 @@ def forest(tables: dict[str, pd.DataFrame], measure: str = "UA", alpha: float = 
             ax.plot([low, high], [y, y], color=colour, linewidth=2)
             ax.plot(diff, y, "o", color=colour, markerfacecolor=colour if real else "white", markersize=7,
                     label=label if name == table.index[0] else None)
+    shown = [name for name in names if reference and name in reference]
+    for name in shown:
+        ax.plot(reference[name], len(names) - 1 - names.index(name), "x", color="black", markersize=8,
+                markeredgewidth=2, label=reference_label if name == shown[0] else None)
     ax.axvline(0, color="#333333", linewidth=1, linestyle="--")
     ax.set_yticks(range(len(names)), names[::-1])
     ax.set_xlabel(f"{measure} difference (points), 95 % interval over sessions")

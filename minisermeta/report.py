@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import metrics, paper, stats
-from .corpora import Corpus, session_of
+from .corpora import Corpus, session_of, speaker_of
 from .methods import CONDITIONS
 
 
@@ -358,6 +358,20 @@ def label_moves(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
     return table
 
 
+def fig3_beside_paper(moves: pd.DataFrame) -> pd.DataFrame:
+    """The moves of Fig. 3 the paper reads in words (``paper.FIG3_READ``) beside the same cells of ``moves``.
+
+    ``moves`` is :func:`label_moves`' table; one row per move the paper names,
+    with its words, since its figure prints no numbers.
+    """
+    rows = {f"{gold} → {learned}": {"ours (%)": moves.loc[gold.capitalize(), learned.capitalize()],
+                                     "paper, about (%)": percent, "the paper's words": words}
+            for (gold, learned), (percent, words) in paper.FIG3_READ.items()}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "gold → learned"
+    return table
+
+
 def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) -> pd.DataFrame:
     """On a simulated corpus: how the learned labels argmax(s_n) compare with the truth.
 
@@ -388,6 +402,38 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
             "learned right %": 100 * float((learned == truth).mean()),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def label_cleaning(results: list[dict], condition: str = "L_w", confidence: float = 0.95) -> dict:
+    """On a simulated corpus: whether ``condition``'s learned labels end more right than gold, with an interval.
+
+    The unit is the session the training utterances come from (SynthEmo's
+    utterance ids name their speaker, ``corpora.speaker_of``): for each, the
+    share of its utterances whose learned label is the truth minus the share
+    whose gold label is, over every job that trained on it (its utterances are
+    other sessions' training data in every fold but its own). Returns the
+    means over sessions of ``gold right %`` and ``learned right %``, their
+    difference ``diff`` with its t interval (``low``, ``high``) and p-value,
+    and the numbers of sessions and seeds.
+    """
+    counts: dict[str, np.ndarray] = {}  # session: [utterances, right in gold, right when learned]
+    for entry in _train_entries(results, condition):
+        if entry["truth"] is None or None in entry["truth"][:1]:
+            raise ValueError("label_cleaning needs results of a corpus with true labels (SynthEmo)")
+        truth = np.asarray(entry["truth"])
+        gold_right = np.asarray(entry["gold"]) == truth
+        learned_right = np.argmax(np.asarray(entry["s"]), axis=1) == truth
+        sessions = np.array([session_of(speaker_of(u)) for u in entry["utterances"]])
+        for session in np.unique(sessions):
+            here = sessions == session
+            counts[session] = counts.get(session, 0) + np.array(
+                [here.sum(), gold_right[here].sum(), learned_right[here].sum()])
+    table = np.array([counts[session] for session in sorted(counts)], dtype=float)
+    gold_right, learned_right = 100 * table[:, 1] / table[:, 0], 100 * table[:, 2] / table[:, 0]
+    diff, low, high = stats.t_interval(learned_right - gold_right, confidence)
+    return {"gold right %": gold_right.mean(), "learned right %": learned_right.mean(), "diff": diff, "low": low,
+            "high": high, "p": stats.t_test(learned_right - gold_right), "sessions": len(table),
+            "seeds": len({r["seed"] for r in _by_condition(results)[condition]})}
 
 
 def _all_turns(corpus_root) -> pd.DataFrame:
@@ -483,3 +529,40 @@ def flagged_utterances(results: list[dict], condition: str = "L_w", corpus: Corp
         extra = [c for c in ("speaker", "truth", "clarity", "path") if c in corpus.table.columns]
         grouped = grouped.join(corpus.table.set_index("utterance")[extra])
     return grouped.sort_values("w", ascending=False)
+
+
+AGREEMENT_BINS = {"below 1/2": (0.0, 0.5), "1/2 to 3/4": (0.5, 0.75), "3/4 to 1": (0.75, 1.0), "all agree": (1.0, 1.01)}
+
+
+def by_agreement(results: list[dict], corpus: Corpus, condition: str = "L_w") -> tuple[pd.DataFrame, dict]:
+    """How the learned w and label changes follow the raters' disagreement: the real-data counterpart of clarity.
+
+    An utterance's agreement is the share of its raters' votes for its gold
+    class (``Corpus.vote_distribution``); utterances without votes are left
+    out. Returns a table per agreement bin (:data:`AGREEMENT_BINS`):
+    utterances, mean and median learned w (each utterance's w averaged over
+    the jobs it trained in; higher w is less weight) and the share relabelled;
+    and Spearman's rank correlation of w with agreement over utterances, with
+    its p-value. If the method finds the ambiguous utterances, the correlation
+    is negative: the less the raters agree, the higher w.
+    """
+    from scipy import stats as scipy_stats
+
+    voted = corpus.table["votes"].map(len).to_numpy() > 0
+    if not voted.any():
+        raise ValueError("by_agreement needs a corpus with raters' votes (SynthEmo, IEMOCAP, CREMA-D or a manifest "
+                         "with a votes column)")
+    distribution = corpus.vote_distribution()
+    agreement = pd.Series(distribution[np.arange(len(corpus)), corpus.label_index()], index=corpus.table["utterance"])
+    learned = flagged_utterances(results, condition).join(agreement[voted].rename("agreement"), how="inner")
+    if learned.empty:
+        raise ValueError("no training utterance of these results has votes in this corpus; is it the run's corpus?")
+    rows = {}
+    for name, (low, high) in AGREEMENT_BINS.items():
+        inside = learned[(learned["agreement"] >= low) & (learned["agreement"] < high)]
+        rows[name] = {"utterances": len(inside), "mean w": inside["w"].mean(), "median w": inside["w"].median(),
+                      "relabelled %": 100 * inside["relabelled"].mean()}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "raters' agreement with gold"
+    rho, p = scipy_stats.spearmanr(learned["w"], learned["agreement"])
+    return table, {"spearman rho": float(rho), "p": float(p), "utterances": len(learned)}

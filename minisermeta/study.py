@@ -30,16 +30,17 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import grid, metrics, paper, pipeline, report
+from . import grid, metrics, paper, pipeline, report, stats
 from .corpora.base import session_of
 from .settings import preset
 
 SEEDS = (0, 1, 2, 3, 4)  # training seeds of every condition the verdict reads
-# The conditions the verdict reads: the baseline, the paper's learned variants (the pretrained one in both
-# readings), and the controls that separate learning from the label smoothing the learned targets start from
-# (smoothed) and from the pretrained variant's extra epochs (smoothed_pretrained). Over- and undersampling are
-# not run here yet: the verdict leaves their claims (in CLAIMS) out until they are.
-CONDITIONS = ("blstm_att", "smoothed", "smoothed_pretrained", "L", "w", "L_w", "L_w_pretrained", "L_w_pretrained_gold")
+# The conditions the verdict reads: the baseline and the paper's other baselines (over- and undersampling), its
+# learned variants (the pretrained one in both readings), and the controls that separate learning from the label
+# smoothing the learned targets start from (smoothed) and from the pretrained variant's extra epochs
+# (smoothed_pretrained).
+CONDITIONS = ("blstm_att", "oversampling", "undersampling", "smoothed", "smoothed_pretrained", "L", "w", "L_w",
+              "L_w_pretrained", "L_w_pretrained_gold")
 
 
 class Claim(NamedTuple):
@@ -249,16 +250,26 @@ def validation_scores(results: list[dict]) -> dict[str, float]:
     return {"WA": 100 * s["wa"], "UA": 100 * s["ua"]}
 
 
+def shared_seeds(sweep: dict[str, list[dict]], condition: str = "L_w") -> set[int]:
+    """The seeds every setting of ``sweep`` ran ``condition`` with: what a choice between them compares."""
+    seeds = [{r["seed"] for r in results if r["condition"] == condition} for results in sweep.values()]
+    return set.intersection(*seeds) if seeds else set()
+
+
 def choose(sweep: dict[str, list[dict]], condition: str = "L_w", leave_out: str | None = None) -> str:
     """The setting of ``sweep`` (``{name: job results}``) whose ``condition`` jobs have the highest validation UA.
 
-    ``leave_out``: a session whose folds are not read (their validation
-    speakers are that session's, so its test speakers stay unseen). The first
-    of equal settings wins.
+    Settings are compared on the seeds they all ran (:func:`shared_seeds`),
+    like with like. ``leave_out``: a session whose folds are not read (their
+    validation speakers are that session's, so its test speakers stay unseen).
+    The first of equal settings wins.
     """
     if not sweep:
         raise ValueError("no sweep setting has results; run_sweep first")
-    ua = {name: validation_scores([r for r in results if r["condition"] == condition
+    seeds = shared_seeds(sweep, condition)
+    if not seeds:
+        raise ValueError(f"the sweep's settings share no seed of {condition}: nothing to compare them on")
+    ua = {name: validation_scores([r for r in results if r["condition"] == condition and r["seed"] in seeds
                                    and session_of(r["fold"]) != leave_out])["UA"]
           for name, results in sweep.items()}
     return max(ua, key=ua.get)
@@ -269,7 +280,9 @@ def nested_choice(sweep: dict[str, list[dict]], condition: str = "L_w") -> tuple
 
     Returns ``({session: setting}, jobs)``: for each session the jobs of its
     folds under the setting chosen without it, so their test scores (and
-    label fixes) measure the choice on speakers it never read.
+    label fixes) measure the choice on speakers it never read. The choice
+    reads the seeds every setting ran; the jobs are every seed the chosen
+    setting ran (a setting can be run over more seeds once chosen).
     """
     sessions = sorted({session_of(r["fold"]) for results in sweep.values() for r in results})
     chosen = {session: choose(sweep, condition, leave_out=session) for session in sessions}
@@ -286,7 +299,8 @@ def _scores(jobs: list[dict], condition: str) -> dict:
         row[f"test {against} WA"], row[f"test {against} UA"] = test[("", "WA")], test[("", "UA")]
     fixes = report.label_fixes(jobs, conditions=[condition]).iloc[0]  # one row: its counts read as floats
     return {**row, "fixed": int(fixes["fixed"]), "broken": int(fixes["broken"]),
-            **{k: fixes[k] for k in ("gold right %", "learned right %")}, "jobs": len(jobs)}
+            **{k: fixes[k] for k in ("gold right %", "learned right %")}, "jobs": len(jobs),
+            "seeds": len({r["seed"] for r in jobs})}
 
 
 def scale_table(by_scale: dict[float, list[dict]], conditions=SCALE_CONDITIONS) -> pd.DataFrame:
@@ -316,15 +330,17 @@ def scale_table(by_scale: dict[float, list[dict]], conditions=SCALE_CONDITIONS) 
 def sweep_table(sweep: dict[str, list[dict]], condition: str = "L_w") -> pd.DataFrame:
     """Per setting: validation scores (what the choice reads), test scores and label fixes (what it must not).
 
-    A last row, "nested choice", scores each session's folds under the setting
-    :func:`nested_choice` picked for it: the choice's held-out result.
+    A row per setting on the seeds every setting ran (:func:`shared_seeds`);
+    a last row, "nested choice", scores each session's folds under the setting
+    :func:`nested_choice` picked for it, over every seed that setting ran: the
+    choice's held-out result.
     """
     if not report.has_truth([r for results in sweep.values() for r in results]):
         raise ValueError("sweep_table needs results of a corpus with true labels (SynthEmo)")
-    chosen = choose(sweep, condition)
+    chosen, seeds = choose(sweep, condition), shared_seeds(sweep, condition)
     rows = {}
     for name, results in sweep.items():
-        jobs = [r for r in results if r["condition"] == condition]
+        jobs = [r for r in results if r["condition"] == condition and r["seed"] in seeds]
         if jobs:
             rows[name] = {**{f"valid {k}": v for k, v in validation_scores(jobs).items()}, **_scores(jobs, condition),
                           "chosen": name == chosen}
@@ -352,6 +368,27 @@ def noise_contrasts(sweeps: dict[float, dict[str, list[dict]]], condition: str =
     if not rows:
         raise ValueError(f"no annotator noise has jobs of both {condition} and {baseline}")
     return _verdicts(report.with_holm(pd.DataFrame(rows)), confidence).set_index(["annotator noise", "against"])
+
+
+def noise_cleaning(sweeps: dict[float, dict[str, list[dict]]], condition: str = "L_w",
+                   confidence: float = 0.95) -> pd.DataFrame:
+    """At each annotator noise (``{noise: sweep}``): do the nested choice's learned labels end more right than gold?
+
+    ``report.label_cleaning`` of the jobs :func:`nested_choice` picks, the
+    session of the training utterances as the unit; Holm's correction over
+    the noise levels. ``verdict``: "cleaner" when the difference is positive
+    and its Holm p below 1 - ``confidence``, "less clean" when negative and
+    below, else "not shown".
+    """
+    rows = {noise: report.label_cleaning(nested_choice(sweep, condition)[1], condition, confidence)
+            for noise, sweep in sorted(sweeps.items())}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "annotator noise"
+    table.insert(table.columns.get_loc("p") + 1, "p (Holm)", stats.holm(table["p"]))
+    real = table["p (Holm)"] < 1 - confidence
+    table["verdict"] = np.where(real & (table["diff"] > 0), "cleaner",
+                                np.where(real & (table["diff"] < 0), "less clean", "not shown"))
+    return table
 
 
 def noise_table(sweeps: dict[float, dict[str, list[dict]]], condition: str = "L_w",

@@ -112,6 +112,18 @@ def test_the_committed_sweep_matches_today_s_settings(monkeypatch):
             assert book.is_complete(replace(full, run_dir=study.sweep_dir(noisy, name), seeds=(0,)), conditions), name
         assert set(study.load_sweep(noisy, full.preset, {n: study.SWEEP[n] for n in book.NOISE_SETTINGS})) == \
             set(book.NOISE_SETTINGS)
+    # at each noise, the setting the nested choice picks (on seed 0) and the baseline repeated over more of the
+    # study's seeds: whole seeds (ten folds each), the same at every noise, each with its baseline beside it
+    repeated = set()
+    for noise, sweep in book.noise_sweeps(full, grid.load_jobs(full.run_dir)).items():
+        chosen = {(r["fold"], r["seed"]) for name in set(study.nested_choice(sweep)[0].values())
+                  for r in sweep[name] if r["condition"] == "L_w"}
+        seeds = {seed for _, seed in chosen}
+        assert len(chosen) == 10 * len(seeds) and seeds <= set(full.seeds), (noise, sorted(chosen))
+        base = {(r["fold"], r["seed"]) for jobs in sweep.values() for r in jobs if r["condition"] == "blstm_att"}
+        assert chosen <= base, noise
+        repeated.add(frozenset(seeds))
+    assert len(repeated) == 1 and len(next(iter(repeated))) >= 2, repeated
 
 
 def test_the_saved_notebooks_show_the_full_mode(monkeypatch):
@@ -278,6 +290,23 @@ def test_book_builds_with_every_table_and_figure_of_the_paper(built_book):
         assert any(tag in pages[page] for page in holding), f"no {tag}> on the page of {item}"
 
 
+def test_displayed_equations_are_numbered_and_referenced(built_book):
+    """Every display equation has a label, so the book numbers it (5.1, ...), and the text links to it."""
+    import nbformat
+
+    texts = [path.read_text() for path in sorted((ROOT / "book").glob("*.md"))]
+    texts += ["\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown")
+              for path in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    text = "\n".join(texts)
+    labels = re.findall(r"\$\$ \((eq-[a-z-]+)\)", text)
+    assert len(labels) == len(set(labels)) >= 5
+    tails = re.findall(r"^\$\$.+?\$\$([^\n]*)", text, flags=re.S | re.M)  # what follows each display's closing $$
+    assert len(tails) == len(labels), f"display equations without a label: {len(tails) - len(labels)}"
+    pages = "".join(path.read_text() for path in built_book.rglob("*.html"))
+    for label in labels:
+        assert f'id="equation-{label}"' in pages and f"#equation-{label}" in pages, f"{label}: unnumbered or never cited"
+
+
 def test_knob_explorer_builds_without_training(monkeypatch):
     from minisermeta import widgets
 
@@ -323,3 +352,51 @@ def test_each_audio_player_sits_in_the_row_that_labels_it(tmp_path):
     first, second = body.split("</tr>")[:2]
     assert "<td>anger</td><td>0.12</td><td>anger</td>" in first and "<audio" in first
     assert "<td>sadness</td><td>0.90</td><td>neutral</td>" in second and "<audio" in second
+
+
+def test_f0_errors_count_the_octave_jumps_against_the_synthesised_f0():
+    from minisermeta.corpora.synthemo import plan, synthesised_f0
+    from minisermeta.features import feature_names
+
+    setup = book.setup(quick=True)
+    planned = plan(setup.scale, setup.corpus_seed)
+    table = pd.concat([planned[planned["truth"] == e].head(2) for e in ("anger", "sadness")])
+    table = table.assign(path="", gold=table["truth"], votes=[(t,) * 3 for t in table["truth"]], self_votes=[()] * 4)
+    truth = synthesised_f0(table["utterance"], setup.scale, setup.corpus_seed)
+    column = feature_names("paper32").index("F0")
+    frames = []
+    for f0 in truth.values():
+        f = np.zeros((len(f0) - 2, 32), np.float32)  # a tracker's track may be a frame or two shorter
+        f[:, column] = f0[:-2] * 2 ** (0.5 / 12)  # half a semitone sharp
+        frames.append(f)
+    first = np.flatnonzero(frames[0][:, column] > 0)[:10]
+    frames[0][first, column] *= 2  # ten frames of the first anger utterance an octave up
+    found = book.f0_errors(Corpus(table.reset_index(drop=True)), frames, setup)
+    voiced = sum(int((t[:-2] > 0).sum()) for t in list(truth.values())[:2])
+    assert found.loc["anger", "voiced frames"] == voiced
+    assert found.loc["anger", "doubled (%)"] == round(100 * 10 / voiced, 2)
+    assert found.loc["anger", "utterances with a jump (%)"] == 50
+    assert found.loc["sadness", ["doubled (%)", "halved (%)", "utterances with a jump (%)"]].tolist() == [0, 0, 0]
+    assert found.loc["sadness", "median error otherwise (semitones)"] == 0.5
+    assert found.loc[["happiness", "neutral"]].isna().all().all()  # no utterance of theirs
+
+
+def test_committed_figures_are_stored_at_twice_their_displayed_size():
+    """Retina PNGs (``book.sharp_figures``): sharp on high-DPI screens, shown at their size."""
+    import base64
+    import struct
+
+    root = Path(__file__).resolve().parents[1]
+    found = 0
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                if "image/png" not in output.get("data", {}):
+                    continue
+                png = base64.b64decode(output["data"]["image/png"])
+                width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+                shown = output.get("metadata", {}).get("image/png", {})
+                assert {"width", "height"} <= set(shown), f"{path.name}: a figure without its display size"
+                assert width // 2 == shown["width"] and height // 2 == shown["height"], path.name
+                found += 1
+    assert found >= 10

@@ -1,9 +1,9 @@
 """The built book in headless Chromium, as a reader's browser shows it.
 
 Every page of the table of contents loads without a JavaScript error of ours,
-every image loads and has alt text, no table, figure or code block is wider than
-the window without a scroll container around it (at 1280 px and at a phone's
-400 px), and every internal link leads to a page and an anchor that exist.
+every image loads and has alt text, no table, figure, code block or inline code
+is wider than the window without a scroll container around it and no page
+scrolls sideways (at 1280 px and at a phone's 400 px), and every internal link leads to a page and an anchor that exist.
 Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium``
 package: skipped with the reason where they are absent, required where
 ``MINISERMETA_BROWSER=required`` (``.ci/run`` installs them and sets it).
@@ -23,7 +23,7 @@ WIDTHS = (1280, 400)
 OVERFLOW = """
 const width = document.documentElement.clientWidth;
 const cut = [];
-for (const el of document.querySelectorAll('article table, article figure, article img, article pre')) {
+for (const el of document.querySelectorAll('article table, article figure, article img, article pre, article code')) {
   const box = el.getBoundingClientRect();
   if (box.width === 0 || box.right <= width + 1) continue;
   let parent = el.parentElement, held = false;
@@ -38,6 +38,8 @@ for (const el of document.querySelectorAll('article table, article figure, artic
 }
 return cut;
 """
+# What a reader feels whatever the element: the whole page wider than the window.
+SIDEWAYS = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
 IMAGES = """
 return [...document.querySelectorAll('article img')].map(
   img => [img.getAttribute('src'), img.getAttribute('alt') || '', img.complete && img.naturalWidth > 0]);
@@ -97,6 +99,9 @@ def test_the_built_book_in_a_browser(built_book):
                 driver.get(page.as_uri())
                 cut = driver.execute_script(OVERFLOW)
                 problems += [f"{name} at {width} px: {element} wider than the window, no scroll" for element in cut]
+                sideways = driver.execute_script(SIDEWAYS)
+                if sideways > 1:
+                    problems.append(f"{name} at {width} px: the page scrolls {sideways} px sideways")
                 if width != WIDTHS[0]:
                     continue
                 problems += [f"{name}: {error}" for error in _our_errors(driver.get_log("browser"), built_book)]

@@ -75,8 +75,11 @@ def test_cli_synthemo_and_clear_errors(tmp_path):
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "s" / "synthemo.json").is_file()
     missing = _cli("table1", "--corpus", str(tmp_path / "nowhere"))
-    assert missing.returncode != 0 and "no Session*/dialog/EmoEvaluation" in missing.stderr
+    assert missing.returncode != 0 and "nowhere: no such corpus folder or manifest" in missing.stderr
     assert "Traceback" not in missing.stderr
+    named = _cli("table1", "--corpus", f"iemocap:{tmp_path}")  # a named reader says what its layout lacks
+    assert named.returncode != 0 and "no Session*/dialog/EmoEvaluation" in named.stderr
+    assert "Traceback" not in named.stderr
 
 
 def test_cli_reproduce_prints_table2(tiny_corpus, tmp_path):

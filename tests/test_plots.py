@@ -36,6 +36,10 @@ def test_contours_and_attention_plot_the_tracks():
     f0 = np.array([0, 200, 210, 0, 190.0])
     fig = plots.contours({"anger": {"F0": f0, "loudness": np.ones(5)}, "sadness": {"F0": f0 / 2, "loudness": np.zeros(5)}})
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
+    fig = plots.contours({"anger": {"F0": f0, "loudness": np.ones(5)}}, synthesised={"anger": f0 / 2})
+    dashed = [line for line in fig.axes[0].lines if line.get_linestyle() == "--"]
+    assert len(dashed) == 2  # the synthesised F0 and its legend entry
+    assert np.allclose(dashed[0].get_ydata(), [np.nan, 100, 105, np.nan, 95], equal_nan=True)
     fig = plots.attention(np.full(5, 0.2), loudness=np.ones(5), f0=f0, title="x")
     assert len(fig.axes) == 3
 
@@ -58,6 +62,10 @@ def test_forest_draws_one_row_per_contrast_and_fills_the_real_ones():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["c − b", "a − b"]
     markers = [line for line in ax.lines if line.get_marker() == "o"]
     assert len(markers) == 3 and sum(m.get_markerfacecolor() == "white" for m in markers) == 1
+    fig = plots.forest({"vs gold": table}, reference={"c − b": -2.5, "not drawn": 1.0})
+    crosses = [line for line in fig.axes[0].lines if line.get_marker() == "x"]
+    assert len(crosses) == 1 and list(crosses[0].get_data()) == [[-2.5], [0]]
+    assert "paper" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
 
 
 def test_by_noise_draws_gold_and_the_learned_labels_at_each_noise():

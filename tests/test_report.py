@@ -127,6 +127,11 @@ def test_table3_and_label_moves(results):
     moves = report.label_moves(results)
     assert moves.loc["Happiness"].tolist() == pytest.approx([50, 0, 50, 0])
     assert moves.loc["Anger"].tolist() == pytest.approx([0, 0, 50, 50])
+    beside = report.fig3_beside_paper(moves)
+    assert list(beside.index) == ["happiness → happiness", "anger → neutral", "neutral → sadness"]
+    assert beside["ours (%)"].tolist() == pytest.approx([50, 50, moves.loc["Neutral", "Sadness"]])
+    assert beside["paper, about (%)"].tolist() == [50, 10, 10]
+    assert "around half" in beside.loc["happiness → happiness", "the paper's words"]
     fixes = report.label_fixes(results)
     # one wrong gold label (gold 0, truth 2) set right; one right one (anger) moved to neutral
     row = fixes.loc["BLSTM + ATT + L + w"]
@@ -205,3 +210,26 @@ def test_weight_moves_per_class(results):
     assert moves.loc["Happiness", "median factor moved"] == pytest.approx(np.median([4, 2]))
     assert moves.loc["Sadness", "median factor moved"] == pytest.approx(3)
     assert moves.loc["Anger", "median factor moved"] == pytest.approx(1)
+
+
+def test_by_agreement_relates_w_and_relabelling_to_the_raters_disagreement():
+    from minisermeta.corpora import Corpus
+
+    votes = [("anger",) * 3, ("anger", "anger", "neutral"), ("anger", "neutral", "sadness", "neutral"),
+             ("happiness",) * 4, ("happiness", "neutral", "neutral"), ()]
+    gold = ["anger", "anger", "anger", "happiness", "happiness", "sadness"]
+    corpus = Corpus(pd.DataFrame({"utterance": [f"u{k}" for k in range(6)], "path": "", "speaker": "Ses01F",
+                                  "session": "Ses01", "gold": gold, "votes": votes, "self_votes": [()] * 6}))
+    index = [3, 3, 3, 0, 0, 1]  # gold as class indices (happiness, sadness, neutral, anger)
+    learned = [3, 3, 2, 0, 2, 1]  # u2 and u4, the least agreed on, relabelled to neutral
+    entry = {"utterances": [f"u{k}" for k in range(6)], "gold": index, "w": [0.8, 1.0, 1.3, 0.9, 1.4, 2.0],
+             "s": np.eye(4)[learned].tolist()}
+    table, rank = report.by_agreement([{"condition": "L_w", "train": entry}], corpus)
+    # agreements: 1, 2/3, 1/4, 1, 1/3; u5 has no votes and is left out
+    assert table["utterances"].tolist() == [2, 1, 0, 2]
+    assert table.loc["all agree", "mean w"] == pytest.approx(0.85)
+    assert table.loc["below 1/2", "mean w"] == pytest.approx(1.35)
+    assert table.loc["below 1/2", "relabelled %"] == 100 and table.loc["all agree", "relabelled %"] == 0
+    assert rank["utterances"] == 5 and rank["spearman rho"] < -0.8  # the less agreement, the higher w
+    with pytest.raises(ValueError, match="votes"):
+        report.by_agreement([{"condition": "L_w", "train": entry}], corpus.subset([5]))

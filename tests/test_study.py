@@ -81,7 +81,9 @@ def _job(condition, fold, seed, hits, valid_hits=2, total=8, learned=(0, 1, 2, 3
     pred = [t if k < hits else (t + 1) % 4 for k, t in enumerate(true)]
     valid_pred = [t if k < valid_hits else (t + 1) % 4 for k, t in enumerate(true)]
     truth = [(true[0] + 1) % 4, *true[1:]]
-    train = dict(gold=np.arange(4), truth=np.array([1, 1, 2, 3]), s=np.eye(4)[list(learned)])
+    other = f"Ses0{int(fold[4]) % 5 + 1}F"  # the training utterances come from another session
+    train = dict(gold=np.arange(4), truth=np.array([1, 1, 2, 3]), s=np.eye(4)[list(learned)],
+                 utterances=[f"{other}_impro01_F{k:03d}" for k in range(4)])
     return dict(condition=condition, fold=fold, seed=seed, test=dict(gold=true, truth=truth, pred=pred),
                 valid=dict(gold=true, pred=valid_pred), train=train)
 
@@ -218,3 +220,54 @@ def test_noise_contrasts_pair_the_nested_choice_with_the_baseline_by_session():
     assert np.nanmax(np.concatenate([table["WA p (Holm)"], table["UA p (Holm)"]])) >= np.nanmax(raw)
     with pytest.raises(ValueError, match="no annotator noise"):
         study.noise_contrasts({0.0: {"b": level(0)["b"]}})
+
+
+def test_settings_are_chosen_on_the_seeds_they_all_ran_and_the_choice_keeps_its_other_seeds():
+    # "a" ran seeds 0 and 1 (seed 1 excellent on validation), "b" seed 0 only: only seed 0 may decide
+    sweep = {"a": [_job("L_w", s, seed, hits=4, valid_hits=2 if seed == 0 else 8) for s in SPEAKERS for seed in (0, 1)],
+             "b": [_job("L_w", s, 0, hits=4, valid_hits=5) for s in SPEAKERS]}
+    assert study.shared_seeds(sweep) == {0} and study.choose(sweep) == "b"
+    sweep["b"] += [_job("L_w", s, 1, hits=6, valid_hits=1) for s in SPEAKERS]  # "b" repeated over seed 1
+    assert study.shared_seeds(sweep) == {0, 1} and study.choose(sweep) == "a"
+    del sweep["a"][1::2]  # back to seed 0 for "a": "b" is chosen, and its held-out jobs are both seeds
+    chosen, jobs = study.nested_choice(sweep)
+    assert set(chosen.values()) == {"b"} and len(jobs) == 20 and {r["seed"] for r in jobs} == {0, 1}
+    table = study.sweep_table(sweep)
+    assert table.loc["a", "seeds"] == table.loc["b", "seeds"] == 1  # settings compared like with like
+    assert table.loc["nested choice", "seeds"] == 2 and table.loc["nested choice", "jobs"] == 20
+    assert table.loc["b", "test gold WA"] == pytest.approx(100 * 4 / 8)
+    assert table.loc["nested choice", "test gold WA"] == pytest.approx(100 * 5 / 8)
+    with pytest.raises(ValueError, match="share no seed"):
+        study.choose({"a": sweep["a"], "c": [_job("L_w", s, 2, hits=4) for s in SPEAKERS]})
+
+
+def test_label_cleaning_takes_the_training_utterances_session_as_the_unit():
+    from minisermeta import report
+
+    # gold is right on 3 of 4 training utterances; the learned labels fix the wrong one in the jobs of Ses01-Ses03
+    jobs = [_job("L_w", s, 0, hits=4, learned=(1, 1, 2, 3) if s[:5] in ("Ses01", "Ses02", "Ses03") else (0, 1, 2, 3))
+            for s in SPEAKERS]
+    found = report.label_cleaning(jobs)
+    # jobs of Ses0k train on Ses0(k+1): sessions 2-4 end 100 % right, sessions 1 and 5 stay at gold's 75 %
+    assert found["sessions"] == 5 and found["seeds"] == 1
+    assert found["gold right %"] == 75 and found["learned right %"] == pytest.approx((3 * 100 + 2 * 75) / 5)
+    diffs = np.array([0, 25, 25, 25, 0])
+    assert found["diff"] == pytest.approx(diffs.mean())
+    half = 2.776445105 * diffs.std(ddof=1) / np.sqrt(5)  # t(0.975, 4)
+    assert (found["low"], found["high"]) == pytest.approx((diffs.mean() - half, diffs.mean() + half))
+    with pytest.raises(ValueError, match="true labels"):
+        report.label_cleaning([{**jobs[0], "train": {**jobs[0]["train"], "truth": None}}])
+
+
+def test_noise_cleaning_says_where_the_chosen_labels_end_cleaner_than_gold():
+    def level(fixes):
+        learned = (1, 1, 2, 3) if fixes else (0, 1, 2, 3)
+        return {"a": [_job("L_w", s, seed, hits=4, learned=learned if k % 5 else (0, 1, 2, 3))
+                      for k, s in enumerate(SPEAKERS) for seed in (0, 1)]}
+
+    table = study.noise_cleaning({0.0: level(False), 2.0: level(True)})
+    assert list(table.index) == [0.0, 2.0] and table.index.name == "annotator noise"
+    assert table.loc[2.0, "diff"] > 0 and table.loc[0.0, "diff"] == 0
+    assert table.loc[2.0, "p (Holm)"] == pytest.approx(min(1.0, 2 * table.loc[2.0, "p"]))
+    assert table.loc[2.0, "verdict"] == "cleaner" and table.loc[0.0, "verdict"] == "not shown"
+    assert (table["seeds"] == 2).all()

@@ -236,3 +236,15 @@ def test_opensmile_tracks_the_synthesised_f0(speaker, emotion, tmp_path):
     assert len(errors) > 0.7 * np.sum(f0 > 0)
     assert np.median(errors) < 0.03
     assert np.mean(errors < 0.1) >= 0.9
+
+
+def test_synthesised_f0_is_the_f0_the_corpus_was_generated_with(tiny):
+    import pandas as pd
+
+    truth = pd.read_csv(tiny / "truth.csv").head(6)
+    found = synthemo.synthesised_f0(truth["utterance"], scale=TINY, seed=0)
+    assert list(found) == list(truth["utterance"])
+    means = [f[f > 0].mean() for f in found.values()]
+    assert np.allclose(means, truth["f0_mean"], atol=0.006)  # truth.csv rounds to 2 decimals
+    with pytest.raises(ValueError, match=r"scale 0.02, seed 0\) has no utterance 'Ses09F_impro01_F000'"):
+        synthemo.synthesised_f0(["Ses09F_impro01_F000"], scale=TINY, seed=0)

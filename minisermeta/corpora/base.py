@@ -16,6 +16,7 @@ the library, the notebooks and the book:
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,9 +144,33 @@ def speaker_of(utterance: str) -> str:
     return parts[0][:5] + gender
 
 
+IEMOCAP_SPEAKER = re.compile(r"(Ses\d\d)[FM]")
+
+
 def session_of(speaker: str) -> str:
-    """The session of a speaker (``Ses01F`` -> ``Ses01``): speakers of one session share a dialogue and a partner."""
-    return str(speaker)[:5]
+    """The session of a speaker: the unit the book's statistics treat as independent.
+
+    IEMOCAP and SynthEmo: ``Ses01F`` -> ``Ses01``, the two speakers of a
+    dialogue. A corpus read with sessions names its speakers ``<session>/<speaker>``
+    (the manifest reader), so the part before the slash. Any other speaker is a
+    session of its own (acted corpora without dialogues: EmoDB, CREMA-D, RAVDESS).
+    """
+    speaker = str(speaker)
+    match = IEMOCAP_SPEAKER.fullmatch(speaker)
+    if match:
+        return match.group(1)
+    return speaker.split("/", 1)[0] if "/" in speaker else speaker
+
+
+def gender_of(speaker: str) -> str | None:
+    """``"F"`` or ``"M"`` when the speaker id ends with its gender letter (``Ses01F``, EmoDB's ``03M``), else None.
+
+    Every reader of this package appends the letter where the corpus gives the
+    speaker's gender; leave-one-speaker-out folds use it to pick a validation
+    speaker where there is no session partner (``folds.loso_folds``).
+    """
+    last = str(speaker)[-1:]
+    return last if last in ("F", "M") else None
 
 
 @dataclass

@@ -139,8 +139,8 @@ def _declared_frames(file) -> int | None:
     return None
 
 
-def inspect_wav(path: Path) -> tuple[str | None, list[str]]:
-    """Why ``path`` is not a usable 16 kHz mono wav (None if it is), and what is odd about it.
+def inspect_wav(path: Path, rates=(SAMPLE_RATE,)) -> tuple[str | None, list[str]]:
+    """Why ``path`` is not a usable mono wav at one of ``rates`` (16 kHz; None if it is), and what is odd about it.
 
     The samples are read (about twice the cost of reading the header alone):
     float samples must all be finite. Usable but odd, and returned as remarks:
@@ -160,8 +160,8 @@ def inspect_wav(path: Path) -> tuple[str | None, list[str]]:
     try:
         with sf.SoundFile(str(path)) as file:
             rate, channels, frames, subtype = file.samplerate, file.channels, file.frames, file.subtype
-            if rate != SAMPLE_RATE:
-                return f"sample rate is {rate} Hz, expected {SAMPLE_RATE}", []
+            if rate not in rates:
+                return f"sample rate is {rate} Hz, expected {' or '.join(map(str, rates))}", []
             if channels != 1:
                 return f"has {channels} channels, expected mono", []
             if frames == 0:
@@ -174,12 +174,12 @@ def inspect_wav(path: Path) -> tuple[str | None, list[str]]:
         bad = ~np.isfinite(samples)
         if bad.any():
             return (f"holds {int(bad.sum())} NaN or infinite sample(s), the first at "
-                    f"{np.argmax(bad) / SAMPLE_RATE:.3f} s: the recording is damaged"), []
+                    f"{np.argmax(bad) / rate:.3f} s: the recording is damaged"), []
     remarks = []
     if declared is not None and declared > frames:
         remarks.append(
-            f"wav data is truncated: the header declares {declared} frames ({declared / SAMPLE_RATE:.3f} s), "
-            f"the file holds {frames} ({frames / SAMPLE_RATE:.3f} s); the shorter audio is used, "
+            f"wav data is truncated: the header declares {declared} frames ({declared / rate:.3f} s), "
+            f"the file holds {frames} ({frames / rate:.3f} s); the shorter audio is used, "
             "copy the file again if that is wrong"
         )
     if not samples.any():

@@ -468,9 +468,30 @@ def _wav_path(root: Path, session: int, dialog: str, utterance: str) -> Path:
     return root / f"Session{session}" / "sentences" / "wav" / dialog / f"{utterance}.wav"
 
 
+def _synthesise_planned(truth: str, clarity: float, speaker: str, seed: int, stream: int):
+    """:func:`synthesise` on the utterance's own random stream: its audio and F0, as generated."""
+    return synthesise(truth, clarity, speaker, np.random.default_rng([seed, 1, stream]))
+
+
+def synthesised_f0(utterances, scale: float = 0.25, seed: int = 0) -> dict[str, np.ndarray]:
+    """The F0 SynthEmo synthesised for each utterance (Hz per 10 ms frame, 0 where unvoiced).
+
+    What an F0 tracker should find: the corpus of ``scale`` and ``seed`` is
+    re-synthesised for these utterances only (a few ms each), nothing is read
+    from disk. An utterance the corpus does not have is an error.
+    """
+    table = plan(scale, seed).set_index("utterance")
+    missing = [u for u in utterances if u not in table.index]
+    if missing:
+        raise ValueError(f"SynthEmo (scale {scale:g}, seed {seed}) has no utterance {', '.join(map(repr, missing[:5]))}"
+                         f"{' and more' if len(missing) > 5 else ''}")
+    return {u: _synthesise_planned(*table.loc[u, ["truth", "clarity", "speaker"]], seed,
+                                   int(table.loc[u, "stream"]))[1] for u in utterances}
+
+
 def _render(path: Path, truth: str, clarity: float, speaker: str, seed: int, stream: int) -> tuple[float, float]:
     """Synthesise one utterance into its wav file; returns (duration s, mean F0 Hz)."""
-    audio, f0 = synthesise(truth, clarity, speaker, np.random.default_rng([seed, 1, stream]))
+    audio, f0 = _synthesise_planned(truth, clarity, speaker, seed, stream)
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, np.rint(audio * 32767).astype(np.int16), SAMPLE_RATE, subtype="PCM_16")
     return len(audio) / SAMPLE_RATE, float(f0[f0 > 0].mean())
