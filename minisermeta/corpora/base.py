@@ -123,6 +123,13 @@ class Problems:
         self.noted.append(noted)
 
 
+def check_classes(classes: str) -> dict[str, str]:
+    """The label map of a class set (:data:`CLASS_SETS`); an error naming the sets for an unknown one."""
+    if classes not in CLASS_SETS:
+        raise ValueError(f"unknown class set {classes!r}; choose from {sorted(CLASS_SETS)}")
+    return CLASS_SETS[classes]
+
+
 def canonical_label(label: str) -> str | None:
     """The canonical name of an IEMOCAP code or word, or None if unknown."""
     return LABEL_NAMES.get(label.strip().lower())
@@ -186,8 +193,7 @@ class Corpus:
     classes = EMOTIONS
 
     def __post_init__(self):
-        if self.class_set not in CLASS_SETS:
-            raise ValueError(f"unknown class set {self.class_set!r}; choose from {sorted(CLASS_SETS)}")
+        check_classes(self.class_set)
         missing = [c for c in COLUMNS if c not in self.table.columns]
         if missing:
             raise ValueError(f"corpus table lacks columns {missing}")

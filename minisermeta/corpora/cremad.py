@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import CorpusError, Problems
-from .named import Utterance, check_classes, read_utterances, wav_files
+from .base import CorpusError, Problems, check_classes
+from .named import Utterance, read_utterances, wav_files
 
 NAME = re.compile(r"(?P<actor>\d{4})_(?P<sentence>[A-Z]{3})_(?P<emotion>[A-Z]{3})_(?P<intensity>[A-Z]{2})")
 EMOTIONS = {"ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happiness", "NEU": "neutral", "SAD": "sadness"}

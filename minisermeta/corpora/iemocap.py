@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from .base import (CLASS_SETS, Corpus, CorpusError, CorpusWarning, Problems, canonical_label, session_of,
+from .base import (Corpus, CorpusError, CorpusWarning, Problems, canonical_label, check_classes, session_of,
                    speaker_of)
 
 SAMPLE_RATE = 16_000
@@ -204,9 +204,7 @@ def read_iemocap(root, classes: str = "paper", strict: bool = True) -> Corpus:
     :class:`CorpusWarning` and listed in ``Corpus.notes``.
     """
     root = Path(root).expanduser().resolve()
-    if classes not in CLASS_SETS:
-        raise ValueError(f"unknown class set {classes!r}; choose from {sorted(CLASS_SETS)}")
-    class_map = CLASS_SETS[classes]
+    class_map = check_classes(classes)
     evaluations = sorted(root.glob("Session*/dialog/EmoEvaluation/*.txt"))
     if not evaluations:
         raise FileNotFoundError(

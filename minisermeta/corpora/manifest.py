@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import CorpusError, Problems, canonical_label
-from .named import Utterance, check_classes, read_utterances
+from .base import CorpusError, Problems, canonical_label, check_classes
+from .named import Utterance, read_utterances
 
 REQUIRED = ("path", "speaker", "label")
 OPTIONAL = ("session", "gender", "votes", "utterance")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import CLASS_SETS, Corpus, CorpusWarning, Problems, session_of
+from .base import Corpus, CorpusWarning, Problems, check_classes, session_of
 from .iemocap import SAMPLE_RATE, inspect_wav
 
 
@@ -34,12 +34,6 @@ class Utterance:
     speaker: str  # with the gender letter where known (see the module docstring)
     emotion: str  # the intended (gold) emotion, a canonical name (``base.LABEL_NAMES``)
     votes: tuple[str, ...] = field(default=())  # raters' labels, canonical names, where the corpus has them
-
-
-def check_classes(classes: str) -> dict[str, str]:
-    if classes not in CLASS_SETS:
-        raise ValueError(f"unknown class set {classes!r}; choose from {sorted(CLASS_SETS)}")
-    return CLASS_SETS[classes]
 
 
 def read_utterances(root: Path, utterances, problems: Problems, classes: str, corpus: str,

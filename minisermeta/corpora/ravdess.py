@@ -22,8 +22,8 @@ import re
 import warnings
 from pathlib import Path
 
-from .base import CorpusWarning, Problems
-from .named import Utterance, check_classes, read_utterances, wav_files
+from .base import CorpusWarning, Problems, check_classes
+from .named import Utterance, read_utterances, wav_files
 
 NAME = re.compile(r"(?P<modality>\d\d)-(?P<channel>\d\d)-(?P<emotion>\d\d)-(?P<intensity>\d\d)-(?P<statement>\d\d)"
                   r"-(?P<repetition>\d\d)-(?P<actor>\d\d)")
