@@ -80,7 +80,7 @@ def cmd_reproduce(args) -> None:
     out = args.out or Path("runs") / f"{Path(str(args.corpus)).name}-{preset}"
     tables = reproduce(corpus, preset_name=preset, conditions=args.conditions, seeds=args.seeds, out=out,
                        n_jobs=args.n_jobs, feature_set=args.feature_set, classes=args.classes,
-                       strict=not args.lenient, batch=args.batch)
+                       strict=not args.lenient, batch=args.batch, dask=args.dask)
     print("\nTable 2 (percent; test predictions pooled over folds and seeds)\n")
     print(report.to_markdown(tables["table2"]))
     if "table3" in tables:
@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=1,
                    help="jobs trained at once in one process (for a GPU; on a CPU 1 is fastest)")
     p.add_argument("--feature-set", choices=FEATURE_SETS, default="paper32")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run the jobs on a Dask cluster: a scheduler's address (tcp://host:8786), or 'local' / "
+                        "'local:N' for N worker processes here; needs pip install 'dask[distributed]'")
     p.set_defaults(run=cmd_reproduce)
     return parser
 
@@ -128,7 +131,7 @@ def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, OSError, FloatingPointError) as error:  # expected failures (CorpusError, a full or
+    except (ValueError, OSError, FloatingPointError, ImportError) as error:  # expected failures (CorpusError, a full or
         sys.exit(f"error: {error}")  # read-only disk, a file where a folder should be): one line, not a traceback
 
 

@@ -149,6 +149,10 @@ class BatchedTrainer:
         settings = trainers[0].settings
         if any(t.settings != settings for t in trainers):
             raise ValueError("batched jobs must share their settings (one preset)")
+        alone = sorted({type(t.method).__name__ for t in trainers if not t.method.batchable})
+        if alone:
+            raise ValueError(f"{', '.join(alone)} differentiates through its own network and cannot be batched; "
+                             "train it with train.train_job (run_grid does)")
         self.trainers, self.settings, self.on_done = trainers, settings, on_done
         self.device = trainers[0].device
         self.lengths = trainers[0].data.lengths  # the same utterances; each fold normalises its own frames

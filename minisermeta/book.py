@@ -41,11 +41,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import environment, grid, paper, pipeline, report, settings, study
+from . import comparison, environment, grid, paper, pipeline, report, settings, study
 from .corpora import Corpus
 from .corpora.synthemo import SPEAKERS, load_synthemo
 from .folds import loso_folds
-from .methods import CONDITIONS, PAPER_CONDITIONS
+from .methods import CONDITIONS, FORGET_RATES, PAPER_CONDITIONS
 
 
 def sharp_figures() -> bool:
@@ -207,6 +207,33 @@ def _sweep(book_setup: BookSetup, root: Path, plan: dict[str, tuple[str, ...]], 
                             progress=progress is not False)
     found = study.load_sweep(root, book_setup.preset, {name: study.SWEEP[name] for name in plan})
     return {name: [r for r in jobs if r["condition"] in plan[name]] for name, jobs in found.items()}
+
+
+# The folds the quick mode compares the other methods on: two sessions, the fewest an interval over sessions needs.
+QUICK_FOLDS = ("Ses01F", "Ses01M", "Ses02F", "Ses02M")
+
+
+def other_methods(book_setup: BookSetup, progress: bool | None = None) -> list[dict]:
+    """The jobs the chapter "Other ways to learn from ambiguous labels" compares, from the setup's run.
+
+    ``comparison.COMPARED``, the paper's L and w (``comparison.DISTRUSTING``)
+    and co-teaching's forget rates (``methods.FORGET_RATES``): seed 0 is run
+    where a job of it is missing (resuming); of the other seeds on disk, every
+    (condition, seed) that has all its folds is read, so a grid still running
+    adds whole seeds only. The quick mode runs the folds of :data:`QUICK_FOLDS`.
+    """
+    conditions = list(dict.fromkeys([*comparison.COMPARED, *comparison.DISTRUSTING, *FORGET_RATES]))
+    folds = [f for f in loso_folds(SPEAKERS) if not book_setup.quick or f.test in QUICK_FOLDS]
+    if not all(grid.job_path(book_setup.run_dir, c, f, 0).is_file() for c in conditions for f in folds):
+        pipeline.reproduce(corpus(book_setup), preset_name=book_setup.preset, conditions=conditions, seeds=(0,),
+                           out=book_setup.run_dir, n_jobs=book_setup.n_jobs, progress=progress is not False,
+                           test_speakers=[f.test for f in folds], **book_setup.overrides)
+    tested = {f.test for f in folds}
+    jobs = [r for r in grid.load_jobs(book_setup.run_dir) if r["condition"] in conditions and r["fold"] in tested]
+    count: dict[tuple[str, int], int] = {}
+    for r in jobs:
+        count[r["condition"], r["seed"]] = count.get((r["condition"], r["seed"]), 0) + 1
+    return [r for r in jobs if count[r["condition"], r["seed"]] == len(folds)]
 
 
 def sweep_root(book_setup: BookSetup, noise: float = 1.0) -> Path:

@@ -1,7 +1,8 @@
 """How long a grid will take on this machine: one timed network epoch and a rough count of epochs.
 
-A job's time is its network epochs, each followed (for the methods that learn
-l and w) by an l/w epoch's inference pass. One network epoch and validation
+A job's time is its network epochs, each costing what the method says
+(``Method.cost``: an l/w epoch's inference pass, a peer network, a
+look-ahead, a cross-validation before training). One network epoch and validation
 pass of a baseline job is timed here; how many epochs early stopping will let
 a job run is not known in advance, so the estimate assumes
 :data:`EPOCHS_PER_PATIENCE` times the patience per phase, and says it is rough.
@@ -15,18 +16,13 @@ import numpy as np
 
 from .dataset import Dataset
 from .folds import Fold
-from .methods import CONDITIONS, Method
+from .methods import CONDITIONS, Method, resample
 from .settings import Settings
 from .train import cpu_threads, make_trainer
 
 # Epochs a phase runs, per epoch of patience: the small preset's study jobs (patience 5) ran a
 # median of 15 to 27 epochs per condition (results/study-small).
 EPOCHS_PER_PATIENCE = 4
-# A method with an end-of-epoch step (the l/w epoch) pays one more inference pass over its training
-# utterances per epoch: about 40 % more (small preset: 2.35 s per epoch for L, 1.66 for the baseline).
-END_OF_EPOCH_COST = 1.4
-
-
 def epoch_seconds(dataset: Dataset, fold: Fold, settings: Settings, threads: int = 1) -> float:
     """Seconds of one network epoch and validation pass of a baseline job on ``fold``, timed here."""
     with cpu_threads(threads):
@@ -41,14 +37,14 @@ def job_seconds(dataset: Dataset, method: Method, fold: Fold, settings: Settings
     """A rough time of one job of ``method``, from ``epoch`` (:func:`epoch_seconds`).
 
     Counts the method's phases, the utterances of its epochs (oversampling
-    trains on more than there are) and whether it has an end-of-epoch step,
-    counted in its last phase only (the paper's pretraining has none).
+    trains on more than there are) and its ``cost`` per network epoch
+    relative to the baseline's, counted in its last phase only (the paper's
+    pretraining has no l/w epoch). Builds nothing: a method's setup can train.
     """
-    trainer, _ = make_trainer(dataset, method, fold, 0, settings)  # builds the job; trains nothing
-    size = len(trainer.method.epoch_utterances(np.random.default_rng(0))) / len(trainer.train)
-    extra = END_OF_EPOCH_COST if type(trainer.method).end_epoch is not Method.end_epoch else 1.0
+    train = fold.split(dataset)[0]
+    size = len(resample(train, dataset.gold, getattr(method, "sampling", None), np.random.default_rng(0))) / len(train)
     epochs = min(settings.max_epochs, EPOCHS_PER_PATIENCE * settings.patience)
-    return (len(trainer.method.phases) - 1 + extra) * epochs * epoch * size
+    return (len(method.phases) - 1 + method.cost) * epochs * epoch * size
 
 
 def grid_seconds(dataset: Dataset, jobs: dict[str, int], methods: dict[str, Method], fold: Fold,

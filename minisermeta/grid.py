@@ -11,10 +11,14 @@ work: each job is claimed with a lock file (released by the operating system
 if the process dies), and a process waits at the end for the jobs the other
 one is training.
 
-The grid runs through joblib: a user who outgrows one machine switches the
-joblib backend (``with joblib.parallel_config(backend="dask")``) instead of
-this module growing a scheduler. Jobs are picklable: (condition name, method,
-fold, seed, settings).
+The grid runs through joblib: a user who outgrows one machine runs it on a
+Dask cluster (:func:`dask_cluster`, ``reproduce --dask ADDRESS``), joblib's own
+``dask`` backend, instead of this module growing a scheduler. Jobs are
+picklable: (condition name, method, fold, seed, settings). On a cluster the
+run directory must be on a file system every worker sees; its lock files keep
+two workers (or two grids) off one job, and a worker that dies loses only the
+job it was training: Dask runs it again elsewhere, and a result is written
+whole or not at all.
 """
 
 from __future__ import annotations
@@ -178,15 +182,48 @@ def threads_per_job(n_jobs: int, tasks: int) -> int:
     return max(1, (os.cpu_count() or 1) // min(worker_count(n_jobs), max(tasks, 1)))
 
 
+@contextmanager
+def dask_cluster(address: str | None):
+    """Run the grids inside the block on a Dask cluster; ``address``: a running scheduler's ("tcp://host:8786"),
+    or "local" / "local:N" for a cluster of this machine (N worker processes, default one per core, one thread
+    each). None: no cluster, the grids run on local processes.
+
+    Why Dask: joblib, the grid's seam, has a Dask backend built in, so no job
+    code changes; ``dask-jobqueue`` starts the workers as SLURM or PBS jobs and
+    ``dask-cuda`` one worker per GPU (the README shows both).
+    """
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as error:
+        raise ImportError("running a grid on a Dask cluster needs Dask's distributed scheduler: "
+                          "pip install 'dask[distributed]' (or minisermeta[cluster])") from error
+    from joblib import parallel_config
+
+    with ExitStack() as stack:
+        if address == "local" or address.startswith("local:"):
+            workers = int(address.partition(":")[2] or os.cpu_count() or 1)
+            cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                       dashboard_address=None))
+            address = cluster.scheduler_address
+        client = stack.enter_context(Client(address))
+        stack.enter_context(parallel_config(backend="dask"))
+        yield client
+
+
 def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings, n_jobs: int = 1,
-             progress: bool = True, batch: int = 1) -> list[Path]:
+             progress: bool = True, batch: int = 1, threads: int | None = None) -> list[Path]:
     """Run every (condition, fold, seed) job whose result is not on disk yet; the paths of the jobs trained here.
 
     ``conditions`` are names of ``methods.CONDITIONS`` or a ``{name: Method}``
     dict (a method of your own); jobs share the CPU cores (one thread each when
     several run at once). ``batch`` > 1 trains that many jobs at once in one
     process (``batched``): the way to fill a GPU. Returns once every job is on
-    disk, also those another process was training.
+    disk, also those another process was training. ``threads``: CPU threads
+    per job (default: this machine's cores shared out among the jobs it runs
+    at once; on a cluster, give the workers' own).
     """
     out = Path(out)
     methods = resolve(conditions)
@@ -199,13 +236,14 @@ def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings
     done = len(methods) * len(folds) * len(seeds) - len(todo)
     if done and progress:
         print(f"{done} job(s) already finished under {out}, skipping them")
-    groups = [todo[i:i + batch] for i in range(0, len(todo), batch)]
-    workers = worker_count(n_jobs)
-    threads = threads_per_job(n_jobs, len(groups))
+    stacked = [job for job in todo if job[1].batchable]  # the others train one per process
+    groups = [stacked[i:i + batch] for i in range(0, len(stacked), batch)] + \
+        [[job] for job in todo if not job[1].batchable]
+    threads = threads or threads_per_job(n_jobs, len(groups))
     tasks = (delayed(_run_jobs)(dataset, group, settings, out, threads, run) for group in groups)
     trained = []
     with tqdm(total=len(todo), desc="jobs", disable=not progress) as bar:
-        for paths in Parallel(n_jobs=workers, return_as="generator_unordered")(tasks):
+        for paths in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):  # on Dask, -1: every worker
             trained += paths
             bar.update(len(paths))
     left = [job for job in todo if not job_path(out, job[0], job[2], job[3]).is_file()]

@@ -81,11 +81,13 @@ class LabelWeights(nn.Module):
     w is stored as ``log_w`` so it stays positive. ``loss`` is eq. (6) for a
     network epoch; ``update`` is the l/w epoch, with the optimiser from
     ``configure_optimizer``. With ``targets`` (gold one-hot, vote proportions)
-    the targets are those distributions, fixed.
+    the targets are those distributions, fixed. ``weights`` gives the initial
+    w itself instead of eq. (4) (``class_weighted``) or ones.
     """
 
     def __init__(self, gold: np.ndarray, n_classes: int, label_scale: float = 1.0, learn_labels: bool = True,
-                 learn_weights: bool = True, class_weighted: bool = True, targets: np.ndarray | None = None):
+                 learn_weights: bool = True, class_weighted: bool = True, targets: np.ndarray | None = None,
+                 weights: np.ndarray | None = None):
         super().__init__()
         logits = init_label_logits(gold, n_classes, label_scale)
         if targets is not None:
@@ -95,7 +97,8 @@ class LabelWeights(nn.Module):
                 raise ValueError("fixed targets cannot be learned; use learn_labels=False")
             with np.errstate(divide="ignore"):
                 logits = np.log(np.asarray(targets, dtype=np.float32))
-        w = class_frequency_weights(gold, n_classes) if class_weighted else np.ones(len(logits))
+        w = weights if weights is not None else \
+            class_frequency_weights(gold, n_classes) if class_weighted else np.ones(len(logits))
         self.logits = nn.Parameter(torch.as_tensor(logits), requires_grad=learn_labels)
         self.log_w = nn.Parameter(torch.as_tensor(np.log(w), dtype=torch.float32), requires_grad=learn_weights)
 

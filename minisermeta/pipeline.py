@@ -19,7 +19,7 @@ from .environment import home
 from .features import extract
 from .folds import loso_folds
 from .atomic import write_atomically
-from .grid import check_seeds, job_path, load_jobs, read_json, run_grid, threads_per_job, worker_count, write_json
+from .grid import check_seeds, dask_cluster, job_path, load_jobs, read_json, run_grid, threads_per_job, worker_count, write_json
 from .methods import Method, resolve
 from .settings import Settings, preset, preset_name as resolve_preset
 from . import estimate
@@ -139,7 +139,8 @@ def corpus_location(root) -> str:
 
 def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None, conditions=None, seeds=(0,),
               out="runs/synthemo", n_jobs: int = -1, feature_set: str = "paper32", classes: str = "paper",
-              progress: bool = True, strict: bool = True, batch: int = 1, **overrides) -> dict:
+              progress: bool = True, strict: bool = True, batch: int = 1, test_speakers=None, dask: str | None = None,
+              **overrides) -> dict:
     """Run (or resume) the grid of Table 2 and write its tables; returns them by name.
 
     ``corpus`` is ``'synthemo'``, an IEMOCAP-layout root or a :class:`Corpus`;
@@ -150,6 +151,10 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     ``strict=False`` skips unreadable files and utterances (``--lenient``);
     ``batch`` > 1 trains that many jobs at once per process (``batched``; on
     a GPU, not on a CPU, where one job per core is faster).
+    ``test_speakers`` runs only the folds that test them (default: every speaker's).
+    ``dask`` runs the jobs on a Dask cluster (``grid.dask_cluster``: a
+    scheduler address, or "local"), one thread per job, every worker's threads
+    busy; features are extracted here first.
     A run directory holds the jobs of one setup computed from one dataset: a
     different one is refused (``check_run``).
     """
@@ -168,10 +173,18 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     _claim(out, dict(corpus=corpus_location(corpus.root), utterances=len(dataset), **identity,
                      data=dataset.fingerprint()))
     folds = loso_folds(dataset.speakers)
+    if test_speakers is not None:
+        unknown = sorted(set(test_speakers) - {f.test for f in folds})
+        if unknown:
+            raise ValueError(f"test speaker(s) {unknown} are not speakers of the corpus; choose from "
+                             f"{sorted(f.test for f in folds)}")
+        folds = [f for f in folds if f.test in set(test_speakers)]
     todo = {c: sum(not job_path(out, c, f, s).is_file() for f in folds for s in seeds) for c in methods}
     if progress:
         print(plan(dataset, todo, methods, folds, seeds, settings, preset_name, n_jobs, batch), flush=True)
-    run_grid(dataset, out, methods, folds, seeds, settings, n_jobs, progress, batch)
+    with dask_cluster(dask) as client:
+        run_grid(dataset, out, methods, folds, seeds, settings, -1 if client else n_jobs, progress, batch,
+                 threads=1 if client else None)
     if progress and preset_name == "small" and any(todo.values()):  # the CPU's default: say what the paper's costs
         paper = preset("paper", device=settings.device)
         seconds = _grid_estimate(dataset, {c: len(folds) * len(seeds) for c in methods}, methods, folds, paper, n_jobs)

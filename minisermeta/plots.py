@@ -273,3 +273,49 @@ def by_noise(table: pd.DataFrame, default: str = "adam 0.1, scale 1", axes=None)
         ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def distrust(views: dict[str, dict], axes=None):
+    """What each method distrusts on one job (``correction.job_views``), against the truly wrong gold labels.
+
+    Left: going down each method's trust from the least trusted utterance,
+    the share of the wrong labels met so far (recall) against the share of
+    utterances passed; the diagonal is a method blind to which labels are
+    wrong. A dot marks a method's flagged set (dropped or relabelled).
+    Right: the wrong labels and as many right ones, one column each; dark
+    where a method distrusts the utterance (``correction.distrusted``).
+    """
+    from .correction import distrusted
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 0.4 * len(views) + 3.6), gridspec_kw=dict(width_ratios=(1, 1.3)))
+    fig = axes[0].figure
+    first = next(iter(views.values()))
+    wrong = first["gold"] != first["truth"]
+    ax = axes[0]
+    ax.plot([0, 100], [0, 100], color="#999999", linestyle=":", linewidth=1, label="blind")
+    colours = sns.color_palette("colorblind", len(views))
+    for (name, view), colour in zip(views.items(), colours):
+        order = np.argsort(view["trust"], kind="stable")
+        passed = 100 * np.arange(1, len(order) + 1) / len(order)
+        ax.plot(passed, 100 * np.cumsum(wrong[order]) / wrong.sum(), color=colour, linewidth=1.4, label=name)
+        if view["flagged"] is not None:
+            ax.plot(100 * view["flagged"].mean(), 100 * (view["flagged"] & wrong).sum() / wrong.sum(), "o",
+                    color=colour, markeredgecolor="black", markersize=6)
+    ax.set(xlabel="utterances distrusted, least trusted first (%)", ylabel="wrong gold labels among them (%)",
+           xlim=(0, 100), ylim=(0, 100))
+    ax.legend(fontsize=8, loc="lower right")
+    rng = np.random.default_rng(0)  # which right labels fill the other half of the picture
+    right = rng.choice(np.flatnonzero(~wrong), min(wrong.sum(), (~wrong).sum()), replace=False)
+    columns = np.concatenate([np.flatnonzero(wrong), np.sort(right)])
+    grid = np.array([distrusted(view, wrong.mean())[columns] for view in views.values()], dtype=float)
+    order = np.concatenate([np.argsort(-grid[:, :wrong.sum()].sum(axis=0), kind="stable"),
+                            wrong.sum() + np.argsort(-grid[:, wrong.sum():].sum(axis=0), kind="stable")])
+    axes[1].imshow(grid[:, order], aspect="auto", cmap="Greys", vmin=0, vmax=1.6, interpolation="nearest")
+    axes[1].axvline(wrong.sum() - 0.5, color="#d55e00", linewidth=1.5)
+    axes[1].set_yticks(range(len(views)), list(views), fontsize=8)
+    axes[1].set_xticks([wrong.sum() / 2, wrong.sum() * 1.5], [f"{wrong.sum()} wrong gold labels",
+                                                               f"{len(right)} right ones (a random draw)"])
+    axes[1].tick_params(axis="x", length=0)
+    fig.tight_layout()
+    return fig

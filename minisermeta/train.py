@@ -91,7 +91,9 @@ class Trainer:
                                        enabled=settings.amp and self.device.type == "cuda")
         self.history: list[dict] = []
         self.method = copy.deepcopy(method)  # the job's own: a grid shares one instance per condition
+        start = time.perf_counter()
         self.method.setup(self)
+        self.setup_seconds = time.perf_counter() - start  # a method's own training before the job's (cross-validation)
 
     def network_epoch(self) -> float:
         """Update θ over the method's utterances of this epoch; mean loss."""
@@ -111,16 +113,18 @@ class Trainer:
         return total / len(epoch)
 
     @torch.no_grad()
-    def log_probs(self, indices: np.ndarray, dropout: bool = False) -> torch.Tensor:
-        """log y_n of the given utterances, in their order (one inference pass)."""
-        self.model.train(dropout)
+    def log_probs(self, indices: np.ndarray, dropout: bool = False, model: torch.nn.Module | None = None
+                  ) -> torch.Tensor:
+        """log y_n of the given utterances, in their order (one inference pass of ``model``, default the job's)."""
+        model = self.model if model is None else model
+        model.train(dropout)
         out = torch.empty(len(indices), self.data.n_classes, device=self.device)
         order = {utterance: row for row, utterance in enumerate(indices)}
         for batch in length_batches(indices, self.data.lengths, 4 * self.settings.batch_size, None):
             x, lengths = collate(self.data, batch, self.device)
             rows = torch.as_tensor([order[i] for i in batch], device=self.device)
             with self.autocast:
-                logits = self.model(x, lengths)
+                logits = model(x, lengths)
             out[rows] = logits.float().log_softmax(dim=-1)
         return out
 
@@ -201,7 +205,8 @@ def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: 
         seed=seed,
         settings=asdict(trainer.settings),
         device=str(trainer.device),
-        seconds=seconds,
+        seconds=seconds + trainer.setup_seconds,  # the method's setup and the network's training
+        setup_seconds=trainer.setup_seconds,
         epochs=trainer.history,
         test=dict(labels(test), pred=test_probs.argmax(1).tolist(), probs=rounded(test_probs)),
         valid=dict(utterances=data.utterances[trainer.valid].tolist(), gold=data.gold[trainer.valid].tolist(),

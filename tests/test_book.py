@@ -126,6 +126,28 @@ def test_the_committed_sweep_matches_today_s_settings(monkeypatch):
     assert len(repeated) == 1 and len(next(iter(repeated))) >= 2, repeated
 
 
+def test_the_committed_comparison_methods_are_today_s_and_in_whole_seeds(monkeypatch):
+    """Chapter 10 reads the comparison methods from results/study-small: seed 0 of each, every seed on all folds,
+    each job made by today's method (its hyper-parameters and title)."""
+    from dataclasses import replace
+
+    from minisermeta import comparison
+    from minisermeta.methods import FORGET_RATES
+
+    monkeypatch.setenv("MINISERMETA_QUICK", "0")
+    full = book.study_setup()
+    conditions = {*comparison.COMPARED, *comparison.DISTRUSTING, *FORGET_RATES}
+    assert book.is_complete(replace(full, seeds=(0,)), conditions)
+    folds = {}
+    for job in grid.load_jobs(full.run_dir):
+        if job["condition"] in conditions:
+            assert job["method"] == CONDITIONS[job["condition"]].describe(), job["condition"]
+            folds.setdefault((job["condition"], job["seed"]), set()).add(job["fold"])
+    partial = sorted(key for key, found in folds.items() if len(found) != 10)
+    assert not partial, f"seeds without all ten folds: {partial}"
+    assert len(book.other_methods(full)) == sum(len(found) for found in folds.values())
+
+
 def test_the_saved_notebooks_show_the_full_mode(monkeypatch):
     """The book renders the outputs saved in the notebooks: each chapter's setup line must be the full mode's."""
     import nbformat
@@ -152,7 +174,7 @@ def test_every_notebook_fetches_the_repository_on_colab_and_reads_its_setup_from
         assert f"git clone -q --depth 1 {url} " in first and "%cd /content/minisermeta/notebooks" in first, path
         assert "remove-input" in cells[0].metadata.get("tags", []), path
         code = "\n".join(c.source for c in cells if c.cell_type == "code")
-        assert "book.setup()" in code or path.name == "05_labels_weights.ipynb", path
+        assert "book.setup()" in code or "book.study_setup()" in code or path.name == "05_labels_weights.ipynb", path
 
 
 def test_worked_example_is_fixed_and_consistent():

@@ -51,6 +51,16 @@ def test_reproduce_writes_every_table_and_resumes(tiny_corpus, tmp_path, monkeyp
         reproduce(tiny_corpus, conditions=["nope"], out=tmp_path / "other", progress=False)
 
 
+def test_reproduce_runs_the_folds_of_the_test_speakers_asked_for(tiny_corpus, tmp_path):
+    out = tmp_path / "run"
+    reproduce(tiny_corpus, preset_name="quick", conditions=["blstm_att"], out=out, n_jobs=1, progress=False,
+              test_speakers=["Ses01F", "Ses02M"], **TINY)
+    assert sorted(p.name for p in out.glob("jobs/*/*.json.gz")) == ["Ses01F_seed0.json.gz", "Ses02M_seed0.json.gz"]
+    with pytest.raises(ValueError, match=r"test speaker\(s\) \['Ses09F'\] are not speakers of the corpus"):
+        reproduce(tiny_corpus, preset_name="quick", conditions=["blstm_att"], out=out, progress=False,
+                  test_speakers=["Ses09F"], **TINY)
+
+
 def test_corpus_location_moves_with_the_home_folder(tmp_path, monkeypatch):
     for machine in ("a", "b"):
         monkeypatch.setenv("MINISERMETA_HOME", str(tmp_path / machine))
@@ -104,7 +114,7 @@ def test_the_plan_counts_what_is_left_and_estimates_from_a_timed_epoch(dataset, 
                 "quick", n_jobs=2)
     assert text.startswith("Plan: 12 of 36 jobs to run (3 condition(s) x 6 folds x 2 seed(s)), preset quick, 2 at a")
     # 8 epochs a phase; the pretrained variant: a pretraining phase, then one with the l/w epoch's extra pass
-    expected = (6 * 8 + 6 * 8 * (1 + estimate.END_OF_EPOCH_COST)) / 2
+    expected = (6 * 8 + 6 * 8 * (1 + methods["L_w_pretrained"].cost)) / 2
     assert f"about {estimate.describe(expected)}" in text
     over = estimate.job_seconds(dataset, methods["oversampling"], folds[0], settings, 1.0)
     assert over > estimate.job_seconds(dataset, methods["blstm_att"], folds[0], settings, 1.0)  # more utterances

@@ -83,3 +83,17 @@ def test_by_noise_draws_gold_and_the_learned_labels_at_each_noise():
     assert list(left.lines[0].get_ydata()) == [100, 90, 80]  # gold: the baseline row's gold right %
     assert list(left.lines[2].get_ydata()) == [95, 90, 85]
     assert list(right.lines[0].get_ydata()) == [60, 60, 60] and right.lines[0].get_label() == "baseline"
+
+
+def test_distrust_draws_a_curve_per_method_and_a_column_per_utterance_shown():
+    gold, truth = np.array([0, 1, 2, 3, 0, 1]), np.array([0, 1, 2, 0, 1, 1])  # utterances 3 and 4 are wrong
+    views = {"flags": dict(trust=np.array([1, 1, 1, 0, 0, 1.0]), flagged=np.array([0, 0, 0, 1, 1, 0], bool),
+                           gold=gold, truth=truth),
+             "weights": dict(trust=np.array([0.1, 1, 1, 0.5, 0.2, 1]), flagged=None, gold=gold, truth=truth)}
+    fig = plots.distrust(views)
+    curves, grid = fig.axes
+    assert [line.get_label() for line in curves.lines[1:] if not line.get_label().startswith("_")] == ["flags", "weights"]
+    image = grid.images[0].get_array()
+    assert image.shape == (2, 4)  # two methods; the two wrong labels and two right ones
+    assert image[0, :2].tolist() == [1, 1] and image[0, 2:].tolist() == [0, 0]  # "flags" distrusts the wrong ones
+    matplotlib.pyplot.close(fig)

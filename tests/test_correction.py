@@ -1,0 +1,119 @@
+"""Which labels a method distrusts, against the truth; and the methods side by side."""
+
+import numpy as np
+import pytest
+from helpers import tiny_settings
+
+from minisermeta import comparison, correction
+from minisermeta.folds import loso_folds
+from minisermeta.grid import load_jobs, run_grid
+from minisermeta.methods import CONDITIONS, CoTeaching
+
+
+def job(condition, trust=None, flagged=None, s=None, w=None, method=None, seed=0, fold="Ses01F", seconds=10.0):
+    """A job result with the training part a method records: utterances of Ses02 and Ses03, gold and truth."""
+    gold = np.array([0, 1, 2, 3, 0, 1, 2, 3])
+    truth = np.array([0, 1, 2, 0, 1, 1, 2, 3])  # utterances 3 and 4 have wrong gold labels
+    train = dict(utterances=[f"Ses0{2 + (i >= 4)}F_x_F{i:03d}" for i in range(8)], gold=gold.tolist(),
+                 truth=truth.tolist(), s=(np.eye(4)[gold] if s is None else np.asarray(s)).tolist(),
+                 initial_w=[1.0] * 8, w=[1.0] * 8 if w is None else list(w))
+    if trust is not None:
+        train["trust"] = list(trust)
+    if flagged is not None:
+        train["flagged"] = list(flagged)
+    return dict(condition=condition, seed=seed, fold=fold, seconds=seconds, setup_seconds=0.0, epochs=[{}] * 4,
+                method=method or {"type": "X", "title": condition}, train=train)
+
+
+def test_auroc_is_the_chance_a_wrong_label_is_trusted_less():
+    wrong = np.array([True, True, False, False])
+    assert correction.auroc(wrong, [0.1, 0.2, 0.8, 0.9]) == 1
+    assert correction.auroc(wrong, [0.9, 0.8, 0.1, 0.2]) == 0
+    assert correction.auroc(wrong, [0.5, 0.5, 0.5, 0.5]) == 0.5  # ties count half
+    assert correction.auroc(wrong, [0.1, 0.9, 0.5, 0.95]) == 0.75
+    assert np.isnan(correction.auroc(np.zeros(4, bool), [1, 2, 3, 4]))
+
+
+def test_the_papers_methods_are_read_from_their_l_and_w():
+    learned = np.eye(4)[[0, 1, 2, 0, 1, 1, 2, 3]]  # L relabels utterances 3 and 4, to the truth
+    w = [1, 1, 1, 2, 2, 1, 1, 1]
+    view = correction.distrust(job("L_w", s=learned, w=w, method={"learn_labels": True, "learn_weights": True}))
+    np.testing.assert_allclose(view["trust"], 1 / np.array(w, float))  # initial w / learned w
+    assert view["flagged"].tolist() == [False] * 3 + [True] * 2 + [False] * 3
+    only_l = correction.distrust(job("L", s=0.7 * learned + 0.3 * np.eye(4)[[0, 1, 2, 3, 0, 1, 2, 3]],
+                                     method={"learn_labels": True, "learn_weights": False}))
+    np.testing.assert_allclose(only_l["trust"], [1, 1, 1, 0.3, 0.3, 1, 1, 1])
+    only_w = correction.distrust(job("w", w=w, method={"learn_labels": False, "learn_weights": True}))
+    assert only_w["flagged"] is None
+    assert correction.distrust(job("blstm_att", method={"targets": "gold"})) is None
+
+
+def test_precision_recall_and_weights_against_the_truth():
+    # the session of the jobs' test speakers is the unit: Ses01's job catches wrong utterance 3 and hits right
+    # utterance 5; Ses04's catches both wrong ones (3, 4), and both jobs of Ses04 (two seeds) pool
+    results = [job("co", [1, 1, 1, 0.5, 0.5, 1, 1, 1], [0, 0, 0, 1, 0, 1, 0, 0], fold="Ses01F"),
+               *(job("co", [1, 1, 1, 0.2, 0.2, 1, 1, 1], [0, 0, 0, 1, 1, 0, 0, 0], fold="Ses04M", seed=seed)
+                 for seed in (0, 1))]
+    row = correction.label_correction(results).loc["co"]
+    assert row["precision"] == 75 and row["precision low"] < 75  # 50 % for Ses01, 100 % for Ses04
+    assert row["recall"] == 75 and row["flagged %"] == 25  # 50 % and 100 %; 6 of 24 flagged
+    assert row["caught"] == 5 and row["hit"] == 1 and row["sessions"] == 2 and row["seeds"] == 2
+    assert row["AUROC"] == 1 and row["weight wrong/right"] == pytest.approx((0.5 + 0.2) / 2)
+    assert np.isnan(row["fixed %"])  # drops, relabels nothing
+
+
+def test_a_corpus_without_truth_is_refused():
+    result = job("co", [1] * 8, [0] * 8)
+    result["train"]["truth"] = [None] * 8
+    with pytest.raises(ValueError, match="true labels"):
+        correction.label_correction([result])
+
+
+def test_overlap_is_jaccard_with_the_wrong_labels_as_a_row():
+    results = [job("a", [1, 1, 1, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 0, 0, 0]),
+               job("b", [0, 1, 1, 1, 0.5, 1, 1, 1])]  # b flags nothing: its two least trusted, 0 and 4
+    views = correction.job_views(results)
+    table = correction.overlap(views)
+    assert table.loc["wrong gold labels", "a"] == 1 and table.loc["a", "a"] == 1
+    assert table.loc["a", "b"] == pytest.approx(1 / 3) and table.loc["b", "wrong gold labels"] == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="share no fold of seed 1"):
+        correction.job_views(results, seed=1)
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    from helpers import toy_dataset
+
+    dataset, out = toy_dataset(), tmp_path_factory.mktemp("compared")
+    folds = loso_folds(dataset.speakers)
+    methods = {**{c: CONDITIONS[c] for c in ("blstm_att", "smoothed", "gce")},
+               "co_teaching": CoTeaching(forget_rate=0.3, ramp_epochs=1)}  # it leaves utterances out at epoch 2
+    run_grid(dataset, out, methods, folds, [0], tiny_settings(max_epochs=2), n_jobs=2, progress=False)
+    return load_jobs(out)
+
+
+def test_the_methods_side_by_side(compared):
+    table = comparison.side_by_side(compared)
+    assert list(table.index) == ["BLSTM + ATT", "BLSTM + ATT + smoothed targets",
+                                 "BLSTM + ATT + generalized cross-entropy", "BLSTM + ATT + co-teaching"]
+    assert np.isnan(table.loc["BLSTM + ATT", "UA − baseline (gold)"])
+    assert np.isfinite(table.loc["BLSTM + ATT + co-teaching", ["UA − baseline (truth)", "precision", "AUROC"]]).all()
+    assert np.isnan(table.loc["BLSTM + ATT + generalized cross-entropy", "precision"])  # reweights, flags nothing
+    assert (table["p Holm (gold)"].dropna() >= 0).all() and table["seeds"].eq(1).all()
+    assert table.loc["BLSTM + ATT", "× baseline time"] == 1
+
+
+def test_without_truth_the_methods_are_compared_on_gold_alone(compared):
+    blind = [dict(r, test=dict(r["test"], truth=None), train=dict(r["train"], truth=None)) for r in compared]
+    table = comparison.side_by_side(blind)
+    assert "UA − baseline (gold)" in table and "UA − baseline (truth)" not in table and "precision" not in table
+
+
+def test_job_cost_pairs_each_job_with_the_baselines():
+    results = [job("blstm_att", seconds=10, fold=f) for f in ("A", "B")] + \
+              [job("slow", seconds=s, fold=f) for f, s in (("A", 30), ("B", 50))]
+    cost = comparison.job_cost(results)
+    assert cost.loc["slow", "× baseline"] == 4 and cost.loc["slow", "seconds per job"] == 40
+    assert cost.loc["slow", "× baseline per epoch"] == 4
+    with pytest.raises(ValueError, match="no results of the baseline"):
+        comparison.job_cost(results[2:])
