@@ -30,7 +30,7 @@ def distrust(job: dict) -> dict | None:
     alike (the baseline).
 
     ``trust`` (higher is more), ``flagged`` (dropped or relabelled; None where
-    the method acts on no set), ``relabelled``, ``label`` (what it trained
+    the method acts on no set), ``label`` (what it trained
     on), ``gold`` and ``truth`` (None off SynthEmo).
     """
     train, method = job["train"], job.get("method", {})
@@ -49,7 +49,7 @@ def distrust(job: dict) -> dict | None:
     if trust is None:
         return None
     truth = train.get("truth")
-    return dict(trust=trust, flagged=flagged, relabelled=label != gold, label=label, gold=gold,
+    return dict(trust=trust, flagged=flagged, label=label, gold=gold,
                     truth=None if truth is None or truth[0] is None else np.asarray(truth))
 
 
@@ -110,7 +110,7 @@ def label_correction(results: list[dict], conditions=None, confidence: float = 0
                 p["ratio"].append(view["trust"][wrong].mean() / view["trust"][~wrong].mean())
         units = [per[s] for s in sorted(per)]
         acts = jobs[0][1]["flagged"] is not None
-        relabels = acts and any(view["relabelled"].any() for _, view in jobs)
+        relabels = acts and any((view["label"] != view["gold"]).any() for _, view in jobs)
         row = {"flagged %": 100 * sum(p["flagged"] for p in units) / sum(p["utterances"] for p in units)
                if acts else np.nan}
         for name, values in (("precision", [100 * p["caught"] / p["flagged"] if p["flagged"] else np.nan

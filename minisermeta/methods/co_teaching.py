@@ -93,6 +93,5 @@ class CoTeaching(FixedTargets):
     def record(self) -> dict:
         """The baseline's record, ``flagged``: left out in the kept network's epoch (by the peer of that epoch),
         and ``trust``: the kept peer's probability of each gold label after it (what its ranking reads)."""
-        probs = self.trainer_.log_probs(self.train_, model=self.peer_).exp()
         return dict(super().record(), flagged=(~self.kept_last_).astype(int).tolist(),
-                    trust=rounded((self.labels_.targets() * probs).sum(dim=-1).cpu()))
+                    trust=rounded(self.target_probability(model=self.peer_).cpu()))

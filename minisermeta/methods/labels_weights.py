@@ -56,6 +56,11 @@ class FixedTargets(Method):
     def load_state_dict(self, state: dict) -> None:
         self.labels_.load_state_dict(state)
 
+    def target_probability(self, model=None) -> Tensor:
+        """Each training utterance's probability of its target s_n under the kept network (or ``model``)."""
+        probs = self.trainer_.log_probs(self.train_, model=model).exp()
+        return (self.labels_.targets() * probs).sum(dim=-1)
+
     def record(self) -> dict:
         return dict(initial_w=rounded(self.initial_w_), w=rounded(self.labels_.weights().detach().cpu()),
                     s=rounded(self.labels_.targets().detach().cpu()))

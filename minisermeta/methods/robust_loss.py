@@ -38,6 +38,4 @@ class GeneralizedCrossEntropy(FixedTargets):
 
     def record(self) -> dict:
         """The baseline's record and ``trust``: p^q of each gold label under the kept network, its gradient's weight."""
-        probs = self.trainer_.log_probs(self.train_).exp()
-        gold_prob = (self.labels_.targets() * probs).sum(dim=-1)
-        return dict(super().record(), trust=rounded(gold_prob.cpu() ** self.q))
+        return dict(super().record(), trust=rounded(self.target_probability().cpu() ** self.q))
