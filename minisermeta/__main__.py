@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import report
+from .corpora import CLASS_SETS
 from .features import FEATURE_SETS
 from .settings import PRESETS
 
@@ -17,8 +18,10 @@ def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
                         help="'synthemo' (the default corpus, generated on first use), NAME:PATH with NAME one of "
                              "iemocap, emodb, cremad, ravdess, manifest (a CSV: path,speaker,label), or a PATH "
                              "whose layout tells which")
-    parser.add_argument("--classes", choices=("paper", "merged"), default="paper",
-                        help="paper: excited excluded (as in the paper); merged: excited counted as happiness")
+    parser.add_argument("--classes", choices=tuple(CLASS_SETS), default="paper",
+                        help="paper: the paper's four classes, excited excluded (the default); merged: excited "
+                             "counted as happiness; all: every emotion the corpus labels, the paper's four first, "
+                             "then the others alphabetically")
     parser.add_argument("--lenient", action="store_true",
                         help="skip unreadable files, lines and utterances with a warning instead of stopping")
 

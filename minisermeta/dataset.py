@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .corpora import Corpus
+from .paper import EMOTIONS
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Dataset:
     truth: np.ndarray | None  # (N,) true class index, simulated corpora only
     frames: np.ndarray  # (total_frames, dims) float32, all utterances back to back
     offsets: np.ndarray  # (N + 1,) start of each utterance in ``frames``
+    classes: tuple[str, ...] = EMOTIONS  # (C,) the class of each label index: the corpus's ``Corpus.classes``
+
+    def __post_init__(self):
+        if len(self.classes) != self.votes.shape[1]:
+            raise ValueError(f"{len(self.classes)} class names {self.classes} for {self.votes.shape[1]} vote columns")
 
     @classmethod
     def from_corpus(cls, corpus: Corpus, features: list[np.ndarray]) -> "Dataset":
@@ -42,6 +48,7 @@ class Dataset:
             truth=corpus.label_index("truth") if corpus.has_truth else None,
             frames=np.concatenate(features).astype(np.float32, copy=False),
             offsets=np.concatenate([[0], np.cumsum(lengths)]),
+            classes=corpus.classes,
         )
 
     def __len__(self) -> int:

@@ -65,6 +65,20 @@ def titles(results: list[dict]) -> dict[str, str]:
     return found
 
 
+def class_names(results: list[dict]) -> tuple[str, ...]:
+    """The classes that the label indices of ``results`` name, as their jobs recorded them.
+
+    Jobs written before jobs recorded their classes name the paper's four (the
+    only ones there were then). Jobs of different class lists cannot share a
+    table: ``ValueError``.
+    """
+    found = {tuple(r.get("classes", paper.EMOTIONS)) for r in results}
+    if len(found) > 1:
+        raise ValueError(f"these job results name different classes ({' vs '.join(map(str, sorted(found)))}); "
+                         "report the jobs of one class set at a time")
+    return found.pop() if found else paper.EMOTIONS
+
+
 def _ordered(conditions) -> list[str]:
     order = list(paper.METHOD_NAMES)
     return sorted(conditions, key=lambda c: order.index(c) if c in order else len(order))
@@ -91,19 +105,19 @@ def table2(results: list[dict], against: str = "gold", estimator: str = "pooled"
     """
     if estimator not in ("pooled", "fold_mean"):
         raise ValueError(f"unknown estimator {estimator!r}; choose pooled or fold_mean")
-    names = titles(results)
+    names, classes = titles(results), class_names(results)
     rows = {}
     for condition, group in _by_condition(results).items():
         if any(None in r["test"][against] for r in group):
             raise ValueError(f"results of {condition} have no {against!r} labels")
         if estimator == "pooled":
             rows[condition] = _score_row([t for r in group for t in r["test"][against]],
-                                         [p for r in group for p in r["test"]["pred"]], len(paper.EMOTIONS))
+                                         [p for r in group for p in r["test"]["pred"]], len(classes))
         else:
-            rows[condition] = list(np.nanmean([_score_row(r["test"][against], r["test"]["pred"],
-                                                          len(paper.EMOTIONS)) for r in group], axis=0))
+            rows[condition] = list(np.nanmean([_score_row(r["test"][against], r["test"]["pred"], len(classes))
+                                               for r in group], axis=0))
     ordered = _ordered(rows)
-    table = pd.DataFrame([rows[c] for c in ordered], columns=_table2_columns(paper.EMOTIONS),
+    table = pd.DataFrame([rows[c] for c in ordered], columns=_table2_columns(classes),
                          index=[names[c] for c in ordered])
     table.index.name = "Method"
     return table
@@ -125,7 +139,8 @@ def table2_beside_paper(results: list[dict]) -> pd.DataFrame:
 
     Our row stands beside the paper's when it is the same method (the same
     title); the rest of ours (the controls, our stand-in for a quoted row)
-    follow. Rows the paper quotes from other papers keep its ``*``.
+    follow. Rows the paper quotes from other papers keep its ``*``. Classes
+    beyond the paper's four (``classes="all"``) are N/A in the paper's rows.
     """
     ours, theirs = table2(results), paper_table2()
     rows = {}
@@ -136,7 +151,7 @@ def table2_beside_paper(results: list[dict]) -> pd.DataFrame:
         rows[(quoted, "paper")] = theirs.loc[quoted]
     for name in ours.index:
         rows.setdefault((name, "ours"), ours.loc[name])
-    table = pd.DataFrame(rows).T
+    table = pd.DataFrame(rows).T.reindex(columns=ours.columns.append(theirs.columns.difference(ours.columns)))
     table.index.names = ["Method", "Source"]
     return table
 
@@ -148,7 +163,8 @@ def _per_fold(group: list[dict], against: str) -> dict[str, np.ndarray]:
         true, pred = pooled.setdefault(r["fold"], ([], []))
         true += r["test"][against]
         pred += r["test"]["pred"]
-    return {fold: np.array(_score_row(t, p, len(paper.EMOTIONS))[-2:]) for fold, (t, p) in pooled.items()}
+    n_classes = len(class_names(group))
+    return {fold: np.array(_score_row(t, p, n_classes)[-2:]) for fold, (t, p) in pooled.items()}
 
 
 def fold_spread(results: list[dict], against: str = "gold") -> pd.DataFrame:
@@ -173,6 +189,7 @@ def _session_scores(group: list[dict], against: str, estimator: str) -> dict[str
     """
     if estimator not in ("pooled", "fold_mean"):
         raise ValueError(f"unknown estimator {estimator!r}; choose pooled or fold_mean")
+    n_classes = len(class_names(group))
     by_seed: dict[tuple[str, int], list[dict]] = {}
     for r in group:
         by_seed.setdefault((session_of(r["fold"]), r["seed"]), []).append(r)
@@ -180,10 +197,10 @@ def _session_scores(group: list[dict], against: str, estimator: str) -> dict[str
     for (session, _), jobs in by_seed.items():
         if estimator == "pooled":
             true = [t for r in jobs for t in r["test"][against]]
-            score = np.array(_score_row(true, [p for r in jobs for p in r["test"]["pred"]], len(paper.EMOTIONS))[-2:])
+            score = np.array(_score_row(true, [p for r in jobs for p in r["test"]["pred"]], n_classes)[-2:])
         else:
-            score = np.mean([_score_row(r["test"][against], r["test"]["pred"], len(paper.EMOTIONS))[-2:]
-                             for r in jobs], axis=0)
+            score = np.mean([_score_row(r["test"][against], r["test"]["pred"], n_classes)[-2:] for r in jobs],
+                            axis=0)
         per_seed.setdefault(session, []).append(score)
     return {session: np.mean(scores, axis=0) for session, scores in per_seed.items()}
 
@@ -309,13 +326,13 @@ def _train_entries(results: list[dict], condition: str) -> list[dict]:
 
 def table3(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
     """Table 3: mean w_n per gold class before and after training (training utterances of every fold)."""
-    entries = _train_entries(results, condition)
+    entries, classes = _train_entries(results, condition), class_names(results)
     gold = np.concatenate([e["gold"] for e in entries])
     rows = {}
     for name, key in (("Initial w", "initial_w"), ("Learned w", "w")):
         w = np.concatenate([e[key] for e in entries])
-        rows[name] = [w[gold == c].mean() for c in range(len(paper.EMOTIONS))]
-    return pd.DataFrame.from_dict(rows, orient="index", columns=_titled(paper.EMOTIONS))
+        rows[name] = [w[gold == c].mean() if (gold == c).any() else np.nan for c in range(len(classes))]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=_titled(classes))
 
 
 def weight_moves(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
@@ -329,7 +346,7 @@ def weight_moves(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
     w0, w = (np.concatenate([e[key] for e in entries]) for key in ("initial_w", "w"))
     factor = np.exp(np.abs(np.log(w / w0)))
     rows = {}
-    for c, name in enumerate(_titled(paper.EMOTIONS)):
+    for c, name in enumerate(_titled(class_names(results))):
         mine = gold == c
         if not mine.any():  # a class without training utterances: nothing moved
             rows[name] = dict.fromkeys(("initial w", "learned w", "learned 5 %", "learned 95 %",
@@ -348,12 +365,12 @@ def paper_table3() -> pd.DataFrame:
 
 def label_moves(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
     """The data of Fig. 3: percent of each gold class whose learned label argmax(s_n) is each class."""
-    entries = _train_entries(results, condition)
+    entries, classes = _train_entries(results, condition), _titled(class_names(results))
     gold = np.concatenate([e["gold"] for e in entries])
     learned = np.concatenate([np.argmax(e["s"], axis=1) for e in entries])
-    counts = metrics.confusion(gold, learned, len(paper.EMOTIONS)).astype(float)
+    counts = metrics.confusion(gold, learned, len(classes)).astype(float)
     percent = 100 * counts / counts.sum(axis=1, keepdims=True).clip(min=1)
-    table = pd.DataFrame(percent, index=_titled(paper.EMOTIONS), columns=_titled(paper.EMOTIONS))
+    table = pd.DataFrame(percent, index=classes, columns=classes)
     table.index.name, table.columns.name = "Gold label", "Learned label"
     return table
 
@@ -497,12 +514,12 @@ def weights_vs_truth(results: list[dict], condition: str = "L_w") -> pd.DataFram
         raise ValueError("weights_vs_truth needs results of a corpus with true labels (SynthEmo)")
     truth = np.concatenate([e["truth"] for e in entries])
     w = np.concatenate([e["w"] for e in entries])
+    classes = class_names(results)
     rows = {}
     for name, mask in (("gold right", gold == truth), ("gold wrong", gold != truth)):
         rows[name] = [w[mask & (gold == c)].mean() if (mask & (gold == c)).any() else np.nan
-                      for c in range(len(paper.EMOTIONS))] + [w[mask].mean() if mask.any() else np.nan,
-                                                               int(mask.sum())]
-    return pd.DataFrame.from_dict(rows, orient="index", columns=_titled(paper.EMOTIONS) + ["all", "utterances"])
+                      for c in range(len(classes))] + [w[mask].mean() if mask.any() else np.nan, int(mask.sum())]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=_titled(classes) + ["all", "utterances"])
 
 
 def flagged_utterances(results: list[dict], condition: str = "L_w", corpus: Corpus | None = None) -> pd.DataFrame:
@@ -523,8 +540,9 @@ def flagged_utterances(results: list[dict], condition: str = "L_w", corpus: Corp
     grouped = table.groupby("utterance").agg(
         gold=("gold", "first"), learned=("learned", lambda s: s.mode().iloc[0]), w=("w", "mean"),
         relabelled=("relabelled", "mean"))
+    classes = class_names(results)
     for column in ("gold", "learned"):
-        grouped[column] = grouped[column].map(lambda c: paper.EMOTIONS[c])
+        grouped[column] = grouped[column].map(lambda c: classes[c])
     if corpus is not None:
         extra = [c for c in ("speaker", "truth", "clarity", "path") if c in corpus.table.columns]
         grouped = grouped.join(corpus.table.set_index("utterance")[extra])
@@ -537,9 +555,10 @@ AGREEMENT_BINS = {"below 1/2": (0.0, 0.5), "1/2 to 3/4": (0.5, 0.75), "3/4 to 1"
 def by_agreement(results: list[dict], corpus: Corpus, condition: str = "L_w") -> tuple[pd.DataFrame, dict]:
     """How the learned w and label changes follow the raters' disagreement: the real-data counterpart of clarity.
 
-    An utterance's agreement is the share of its raters' votes for its gold
-    class (``Corpus.vote_distribution``); utterances without votes are left
-    out. Returns a table per agreement bin (:data:`AGREEMENT_BINS`):
+    An utterance's agreement is the share of its raters who chose its gold
+    class (``Corpus.agreement``: from its votes, or from a corpus's own
+    agreement column, EmoDB's listener recognition rates); utterances with
+    neither are left out. Returns a table per agreement bin (:data:`AGREEMENT_BINS`):
     utterances, mean and median learned w (each utterance's w averaged over
     the jobs it trained in; higher w is less weight) and the share relabelled;
     and Spearman's rank correlation of w with agreement over utterances, with
@@ -548,15 +567,14 @@ def by_agreement(results: list[dict], corpus: Corpus, condition: str = "L_w") ->
     """
     from scipy import stats as scipy_stats
 
-    voted = corpus.table["votes"].map(len).to_numpy() > 0
-    if not voted.any():
+    agreement = pd.Series(corpus.agreement(), index=corpus.table["utterance"], name="agreement").dropna()
+    if agreement.empty:
         raise ValueError("by_agreement needs a corpus with raters' votes (SynthEmo, IEMOCAP, CREMA-D or a manifest "
-                         "with a votes column)")
-    distribution = corpus.vote_distribution()
-    agreement = pd.Series(distribution[np.arange(len(corpus)), corpus.label_index()], index=corpus.table["utterance"])
-    learned = flagged_utterances(results, condition).join(agreement[voted].rename("agreement"), how="inner")
+                         "with a votes column) or EmoDB with its recognition rates (recognition.csv)")
+    learned = flagged_utterances(results, condition).join(agreement, how="inner")
     if learned.empty:
-        raise ValueError("no training utterance of these results has votes in this corpus; is it the run's corpus?")
+        raise ValueError("no training utterance of these results has votes or a recognition rate in this corpus; "
+                         "is it the run's corpus?")
     rows = {}
     for name, (low, high) in AGREEMENT_BINS.items():
         inside = learned[(learned["agreement"] >= low) & (learned["agreement"] < high)]

@@ -246,7 +246,7 @@ def validation_scores(results: list[dict]) -> dict[str, float]:
         raise ValueError("these job results hold no validation predictions (computed by an older minisermeta)")
     true = np.concatenate([r["valid"]["gold"] for r in results])
     pred = np.concatenate([r["valid"]["pred"] for r in results])
-    s = metrics.scores(true, pred, len(paper.EMOTIONS))
+    s = metrics.scores(true, pred, len(report.class_names(results)))
     return {"WA": 100 * s["wa"], "UA": 100 * s["ua"]}
 
 
@@ -318,7 +318,7 @@ def scale_table(by_scale: dict[float, list[dict]], conditions=SCALE_CONDITIONS) 
         for scale, results in sorted(by_scale.items()):
             jobs = [r for r in results if r["condition"] == condition]
             if jobs:
-                start = np.exp(scale) / (np.exp(scale) + len(paper.EMOTIONS) - 1)
+                start = np.exp(scale) / (np.exp(scale) + len(report.class_names(jobs)) - 1)
                 rows[(names[condition], scale)] = {"s on gold": start, **_scores(jobs, condition)}
     if not rows:
         raise ValueError(f"no results of {', '.join(conditions)} at any scale")

@@ -199,6 +199,7 @@ def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: 
 
     return dict(
         condition=name,
+        classes=list(data.classes),  # what the label indices below name
         method=trainer.method.describe(),
         fold=fold.name,
         valid_speaker=fold.valid,
@@ -221,11 +222,12 @@ def train_job(dataset: Dataset, method: str | Method, fold: Fold, seed: int = 0,
 
     ``method`` is a condition name of ``methods.CONDITIONS`` or a
     :class:`~minisermeta.methods.Method` (recorded under ``name``, default its
-    class name). The result holds the settings and the method, per-epoch
-    curves, the test predictions, the validation speaker's predictions (what a
-    choice of hyper-parameters may read; never the truth), and what the method records of every
-    training utterance (for the paper's methods: initial and learned w_n and
-    s_n). ``threads``: CPU threads (default: torch's current setting).
+    class name). The result holds the class names of its label indices, the
+    settings and the method, per-epoch curves, the test predictions, the
+    validation speaker's predictions (what a choice of hyper-parameters may
+    read; never the truth), and what the method records of every training
+    utterance (for the paper's methods: initial and learned w_n and s_n).
+    ``threads``: CPU threads (default: torch's current setting).
     """
     settings = settings or preset()
     name, method = named(method, name)

@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 
 from conftest import write_wav
+from minisermeta import paper, report
 from minisermeta.corpora import (CorpusError, CorpusWarning, detect, gender_of, load_corpus, read_cremad,
                                  read_emodb, read_manifest, read_ravdess, session_of)
 from minisermeta.folds import loso_folds
+from minisermeta.model import ModelConfig
 
 
 def quiet(read, *args, **kwargs):
@@ -63,6 +65,55 @@ def test_emodb_refuses_audio_it_cannot_use(emodb):
         read_emodb(emodb)
     with pytest.raises(FileNotFoundError, match="no such folder"):
         read_emodb(emodb / "missing")
+
+
+def test_emodb_keeps_every_emotion_with_the_all_class_set(emodb):
+    _, said = quiet(read_emodb, emodb)
+    assert any("(classes='all' keeps them)" in message for message in said)
+    corpus, said = quiet(read_emodb, emodb, classes="all")
+    assert not said and len(corpus) == len(EMODB)
+    # the paper's four first, at the indices the default gives them, then the other emotions the corpus labels
+    assert corpus.classes == paper.EMOTIONS + ("boredom", "disgust")
+    index = dict(zip(corpus.table["utterance"], corpus.label_index()))
+    assert (index["03a01Fa"], index["08a01Ta"], index["03a02Wa"], index["10a01La"], index["11b03Ec"]) == (0, 1, 3, 4, 5)
+    assert corpus.vote_distribution().shape == (len(EMODB), 6)
+    assert list(report.table1(corpus).columns) == ["Happiness", "Sadness", "Neutral", "Anger", "Boredom", "Disgust"]
+    assert corpus.subset([0]).classes == corpus.classes  # a subset without disgust still has its class
+
+
+def test_emodb_reads_the_listeners_recognition_rates_as_agreement(emodb, tmp_path):
+    (emodb / "recognition.csv").write_text("utterance,recognition,naturalness\n"
+                                           "03a01Fa,90,80\n03a01Fb,65.5,70\n10a01La,100,90\n")
+    corpus, said = quiet(read_emodb, emodb)
+    agreement = dict(zip(corpus.table["utterance"], corpus.agreement()))
+    assert agreement["03a01Fa"] == pytest.approx(0.9) and agreement["03a01Fb"] == pytest.approx(0.655)
+    assert np.isnan(agreement["03a02Wa"])  # no row, no rate; boredom's row is of an utterance left out, no error
+    assert corpus.vote_distribution()[0].tolist() == [1, 0, 0, 0]  # a rate is not votes: soft targets stay one-hot
+    (tmp_path / "rates.csv").write_text("utterance,recognition\n08a01Ta,70\n")
+    corpus, _ = quiet(read_emodb, emodb, recognition=tmp_path / "rates.csv")  # a file elsewhere, in its place
+    agreement = dict(zip(corpus.table["utterance"], corpus.agreement()))
+    assert agreement["08a01Ta"] == pytest.approx(0.7) and np.isnan(agreement["03a01Fa"])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("utterance,recognition\n03a01Fa,120\n", r"recognition\.csv:2: recognition of 03a01Fa is 120; expected a perc"),
+    ("utterance,recognition\n03a01Fa,80\n03a01Fb,\n", r"recognition\.csv:3: recognition of 03a01Fb is empty"),
+    ("utterance,recognition\n03a01Fa,high\n", r"recognition\.csv:2: recognition of 03a01Fa is 'high'"),
+    ("utterance,recognition\n03a01Fa,80\n03a01Fa,90\n", r"recognition\.csv:3: utterance 03a01Fa has a rate already"),
+    ("utterance,recognition\n03a99Fa,80\n", r"recognition\.csv:2: utterance 03a99Fa has no wav file in .*wav"),
+    ("utterance,rate\n03a01Fa,80\n", r"recognition\.csv: lacks the column\(s\) recognition"),
+])
+def test_emodb_names_the_bad_rows_of_its_recognition_rates(emodb, text, message):
+    (emodb / "recognition.csv").write_text(text)
+    with pytest.raises(CorpusError, match=message):
+        quiet(read_emodb, emodb)
+
+
+def test_emodb_s_bad_recognition_rates_are_skipped_when_lenient_and_shares_are_questioned(emodb):
+    (emodb / "recognition.csv").write_text("utterance,recognition\n03a01Fa,120\n03a01Fb,0.9\n")
+    corpus, said = quiet(read_emodb, emodb, strict=False)
+    assert [s.line for s in corpus.skipped] == [2]
+    assert any("are they shares? give them in percent" in message for message in said)
 
 
 # -- CREMA-D -------------------------------------------------------------------
@@ -171,12 +222,26 @@ def test_ravdess_names_a_file_that_does_not_parse(ravdess):
         read_ravdess(ravdess)
 
 
+def test_ravdess_keeps_calm_with_the_all_class_set(ravdess):
+    corpus, said = quiet(read_ravdess, ravdess, classes="all")
+    assert corpus.classes == paper.EMOTIONS + ("calm",) and len(corpus) == 7
+    assert corpus.table.set_index("utterance").loc["03-01-02-01-01-01-01", "gold"] == "calm"
+    assert not any("left out" in message for message in said)
+
+
 # -- manifests -----------------------------------------------------------------
 
-def test_a_manifest_reads_sessions_genders_and_votes(tmp_path):
+def four_wav_manifest(tmp_path, text: str):
+    """A manifest of ``text`` beside audio/a.wav … audio/d.wav."""
     for name in ("a", "b", "c", "d"):
         write_wav(tmp_path / "audio" / f"{name}.wav", seconds=0.2)
-    (tmp_path / "corpus.csv").write_text(
+    (tmp_path / "corpus.csv").write_text(text)
+    return tmp_path / "corpus.csv"
+
+
+def test_a_manifest_reads_sessions_genders_and_votes(tmp_path):
+    four_wav_manifest(
+        tmp_path,
         "path,speaker,label,session,gender,votes\n"
         "audio/a.wav,kim,anger,s1,F,anger;anger;neutral\n"
         f"{tmp_path / 'audio' / 'b.wav'},lee,hap,s1,m,\n"
@@ -215,6 +280,25 @@ def test_a_manifest_needs_its_columns_and_unique_ids(tmp_path):
         read_manifest(tmp_path / "corpus.csv")
 
 
+def test_a_manifest_under_the_all_class_set_keeps_its_emotions_and_refuses_unknown_labels(tmp_path):
+    four_wav_manifest(
+        tmp_path,
+        "path,speaker,label,votes\n"
+        "audio/a.wav,kim,anger,anger;fear;other;surprise\n"
+        "audio/b.wav,lee,fear,fear;calm\n"
+        "audio/c.wav,ada,calm,\n"
+        "audio/d.wav,bob,xxx,\n")
+    corpus, said = quiet(read_manifest, tmp_path / "corpus.csv", classes="all")
+    assert corpus.classes == paper.EMOTIONS + ("calm", "fear")
+    assert list(corpus.table["utterance"]) == ["a", "b", "c"]  # xxx (no majority) is no emotion
+    assert any("left out 1 xxx" in message and "keeps them" not in message for message in said)
+    # votes outside the corpus's classes (other, surprise) are dropped
+    assert corpus.vote_distribution()[:2].tolist() == [[0, 0, 0, 0.5, 0, 0.5], [0, 0, 0, 0, 0.5, 0.5]]
+    (tmp_path / "corpus.csv").write_text("path,speaker,label\naudio/a.wav,kim,joy\n")
+    with pytest.raises(CorpusError, match=r"corpus\.csv:2: unknown emotion 'joy'; use one of anger, boredom, calm"):
+        read_manifest(tmp_path / "corpus.csv", classes="all")
+
+
 # -- choosing the reader, and the folds of corpora without sessions -----------
 
 def test_load_corpus_takes_a_name_or_tells_the_corpus_by_its_layout(emodb, cremad, ravdess, tmp_path):
@@ -248,3 +332,41 @@ def test_every_reader_s_table_trains_through_the_same_pipeline(emodb):
     assert all(np.isfinite(f).all() for f in dataset.frames)
     # 03M, the only man here, validates on the next speaker; the women on the next woman
     assert [f.valid for f in loso_folds(dataset.speakers)] == ["08F", "09F", "16F", "08F"]
+
+
+def test_a_run_with_every_emotion_of_a_corpus_tabulates_every_class(tmp_path):
+    """EmoDB read with ``classes="all"``: seven classes through features, training, the job files and the tables."""
+    from minisermeta import grid
+    from minisermeta.__main__ import build_parser
+    from minisermeta.metrics import scores
+    from minisermeta.pipeline import reproduce
+
+    root = tmp_path / "emodb"
+    names = [f"{speaker}a01{letter}a" for speaker in ("03", "08", "09", "10") for letter in "WLEAFTN"]
+    for name in names:
+        write_wav(root / "wav" / f"{name}.wav", seconds=0.2)
+    pd.DataFrame({"utterance": names, "recognition": np.linspace(40, 100, len(names))}).to_csv(
+        root / "recognition.csv", index=False)
+    assert build_parser().parse_args(["reproduce", "--classes", "all"]).classes == "all"
+    corpus, _ = quiet(load_corpus, f"emodb:{root}", classes="all")
+    classes = ["Happiness", "Sadness", "Neutral", "Anger", "Boredom", "Disgust", "Fear"]
+    assert corpus.classes == tuple(c.lower() for c in classes)
+
+    out = tmp_path / "run"
+    tables = reproduce(corpus, preset_name="quick", conditions=["blstm_att", "L_w"], out=out, n_jobs=1,
+                       progress=False, test_speakers=["03M", "08F"], max_epochs=1, patience=1,
+                       model=ModelConfig(fc_units=16, lstm_units=8))
+    assert [c for c, measure in tables["table2"].columns if measure == "F1"] == classes
+    assert list(tables["table3"].columns) == classes and tables["fig3_label_moves"].shape == (7, 7)
+    beside = tables["table2_beside_paper"]
+    assert np.isnan(beside.loc[("BLSTM + ATT", "paper"), ("Fear", "P")])  # the paper has no fear
+    jobs = grid.load_jobs(out)
+    assert all(job["classes"] == list(corpus.classes) for job in jobs)
+    # UA is the mean recall over the run's seven classes
+    baseline = [job for job in jobs if job["condition"] == "blstm_att"]
+    ua = scores(np.concatenate([j["test"]["gold"] for j in baseline]),
+                np.concatenate([j["test"]["pred"] for j in baseline]), 7)["ua"]
+    assert tables["table2"].loc["BLSTM + ATT", ("", "UA")] == pytest.approx(100 * ua)
+    # the listeners' recognition rates are the agreement w is compared with: every training utterance has one
+    agreement, rank = report.by_agreement(jobs, corpus)
+    assert rank["utterances"] == agreement["utterances"].sum() == len(names)

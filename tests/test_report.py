@@ -1,8 +1,10 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from minisermeta import metrics, report
+from minisermeta import grid, metrics, paper, report
 from minisermeta.corpora import read_iemocap
 
 
@@ -74,6 +76,19 @@ def test_table2_pools_folds(results):
     beside = report.table2_beside_paper(results)
     assert ("Cycle-GAN *", "paper") in beside.index and ("BLSTM + ATT", "ours") in beside.index
     assert "N/A" in report.to_markdown(beside)
+
+
+def test_jobs_name_their_classes_and_jobs_that_do_not_are_of_the_paper_s_four(results):
+    committed = grid.read_json(sorted(Path(__file__).parents[1].glob("results/book-paper/jobs/*/*.json.gz"))[0])
+    assert "classes" not in committed and report.class_names([committed]) == paper.EMOTIONS  # written before
+    assert report.class_names(results) == paper.EMOTIONS
+    five = [dict(r, classes=[*paper.EMOTIONS, "fear"]) for r in results]
+    table = report.table2(five)
+    assert [c for c, measure in table.columns if measure == "P"] == ["Happiness", "Sadness", "Neutral", "Anger", "Fear"]
+    assert table[("", "UA")].equals(report.table2(results)[("", "UA")])  # fear never true: UA of the classes present
+    assert list(report.table3(five).columns)[-1] == "Fear" and report.label_moves(five).shape == (5, 5)
+    with pytest.raises(ValueError, match="name different classes"):
+        report.table2(results + five)
 
 
 def test_paired_by_session_needs_its_baseline(results):
@@ -233,3 +248,18 @@ def test_by_agreement_relates_w_and_relabelling_to_the_raters_disagreement():
     assert rank["utterances"] == 5 and rank["spearman rho"] < -0.8  # the less agreement, the higher w
     with pytest.raises(ValueError, match="votes"):
         report.by_agreement([{"condition": "L_w", "train": entry}], corpus.subset([5]))
+
+
+def test_by_agreement_reads_a_corpus_s_own_agreement_before_its_votes():
+    """EmoDB's recognition rates: an ``agreement`` column where a corpus has no votes."""
+    from minisermeta.corpora import Corpus
+
+    corpus = Corpus(pd.DataFrame({"utterance": ["u0", "u1", "u2", "u3"], "path": "", "speaker": "03M",
+                                  "session": "03M", "gold": ["anger"] * 4,
+                                  "votes": [(), (), (), ("anger", "neutral")], "self_votes": [()] * 4,
+                                  "agreement": [1.0, 0.6, np.nan, np.nan]}))
+    assert corpus.agreement()[[0, 1, 3]].tolist() == [1.0, 0.6, 0.5] and np.isnan(corpus.agreement()[2])
+    entry = {"utterances": ["u0", "u1", "u2", "u3"], "gold": [3] * 4, "w": [0.8, 1.2, 1.0, 1.4],
+             "s": np.eye(4)[[3, 3, 3, 2]].tolist()}
+    table, rank = report.by_agreement([{"condition": "L_w", "train": entry}], corpus)
+    assert table["utterances"].tolist() == [0, 2, 0, 1] and rank["utterances"] == 3  # u2 has neither: left out

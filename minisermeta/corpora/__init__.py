@@ -38,7 +38,8 @@ def detect(path) -> str:
 
 def load_corpus(corpus: str = "synthemo", classes: str = "paper", strict: bool = True, seed: int = 0) -> Corpus:
     """``'synthemo'`` (generated on first use, default size), ``NAME:PATH`` (``NAME`` a key of
-    :data:`READERS`), or a path whose layout tells the reader (:func:`detect`)."""
+    :data:`READERS`), or a path whose layout tells the reader (:func:`detect`); ``classes`` a key of
+    :data:`CLASS_SETS` (``all``: every emotion the corpus labels, ``base.classes_of``)."""
     if corpus == "synthemo":
         from .synthemo import load_synthemo
 

@@ -12,6 +12,9 @@ the library, the notebooks and the book:
 ``self_votes`` tuple of the actors' self-assessments, kept apart from ``votes``
 ``truth``      the true emotion (simulated corpora only)
 ``clarity``    how strongly the emotion is expressed, 0-1 (simulated corpora only)
+``agreement``  the share of raters who chose the gold label, 0-1, NaN where not
+               given (optional: corpora that publish the share but not the
+               votes, EmoDB's listener recognition rates)
 """
 
 from __future__ import annotations
@@ -26,20 +29,9 @@ import pandas as pd
 
 from ..paper import EMOTIONS  # the four classes, in the order of the paper's tables
 
-# The paper keeps excited apart (595 happy utterances); most toolkits merge it.
-CLASS_SETS = {
-    "paper": {"happiness": "happiness", "sadness": "sadness", "neutral": "neutral", "anger": "anger"},
-    "merged": {
-        "happiness": "happiness",
-        "excited": "happiness",
-        "sadness": "sadness",
-        "neutral": "neutral",
-        "anger": "anger",
-    },
-}
-
 # IEMOCAP writes the gold label as a code in the turn line and the annotators'
-# choices as words; both map to one canonical name.
+# choices as words; both map to one canonical name. The canonical names are the
+# emotions every reader and manifest may use: the vocabulary of the ``all`` class set.
 LABEL_NAMES = {
     "neu": "neutral",
     "neutral": "neutral",
@@ -64,6 +56,24 @@ LABEL_NAMES = {
     "oth": "other",
     "other": "other",
     "xxx": "xxx",
+    "boredom": "boredom",  # EmoDB
+    "calm": "calm",  # RAVDESS
+}
+
+NOT_EMOTIONS = ("other", "xxx")  # IEMOCAP's "other" names no emotion; "xxx": its raters found no majority
+
+# The paper keeps excited apart (595 happy utterances); most toolkits merge it.
+# ``all`` keeps every emotion of the corpus as a class of its own (``classes_of`` orders them).
+CLASS_SETS = {
+    "paper": {"happiness": "happiness", "sadness": "sadness", "neutral": "neutral", "anger": "anger"},
+    "merged": {
+        "happiness": "happiness",
+        "excited": "happiness",
+        "sadness": "sadness",
+        "neutral": "neutral",
+        "anger": "anger",
+    },
+    "all": {name: name for name in LABEL_NAMES.values() if name not in NOT_EMOTIONS},
 }
 
 COLUMNS = ("utterance", "path", "speaker", "session", "gold", "votes", "self_votes")
@@ -130,6 +140,19 @@ def check_classes(classes: str) -> dict[str, str]:
     return CLASS_SETS[classes]
 
 
+def classes_of(class_set: str, gold) -> tuple[str, ...]:
+    """The classes of a corpus read with ``class_set``, in the order of their label indices.
+
+    The paper's four come first, in the order of its tables, in every class
+    set, so their indices (and the paper's tables) never move; under ``all``
+    the other emotions among ``gold`` (the corpus's gold labels) follow,
+    alphabetically. Only emotions the corpus labels become classes: EmoDB read
+    with ``all`` has seven, RAVDESS eight.
+    """
+    check_classes(class_set)
+    return EMOTIONS + tuple(sorted(set(gold) - set(EMOTIONS)) if class_set == "all" else ())
+
+
 def canonical_label(label: str) -> str | None:
     """The canonical name of an IEMOCAP code or word, or None if unknown."""
     return LABEL_NAMES.get(label.strip().lower())
@@ -189,14 +212,14 @@ class Corpus:
     root: Path | None = None
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[Noted] = field(default_factory=list)
-
-    classes = EMOTIONS
+    classes: tuple[str, ...] = ()  # in label-index order; default ``classes_of(class_set, gold)``
 
     def __post_init__(self):
         check_classes(self.class_set)
         missing = [c for c in COLUMNS if c not in self.table.columns]
         if missing:
             raise ValueError(f"corpus table lacks columns {missing}")
+        self.classes = tuple(self.classes) or classes_of(self.class_set, self.table["gold"])
         unknown = set(self.table["gold"]) - set(self.classes)
         if unknown:
             raise ValueError(f"gold labels {sorted(unknown)} are not in classes {self.classes}")
@@ -216,7 +239,7 @@ class Corpus:
     def subset(self, rows) -> "Corpus":
         """The utterances at positions ``rows`` of the table, with what reading skipped and noted."""
         return Corpus(self.table.iloc[list(rows)].reset_index(drop=True), class_set=self.class_set, root=self.root,
-                      skipped=self.skipped, notes=self.notes)
+                      skipped=self.skipped, notes=self.notes, classes=self.classes)  # a class it lacks stays one
 
     def label_index(self, column: str = "gold") -> np.ndarray:
         """The labels of ``column`` (``gold`` or ``truth``) as class indices."""
@@ -226,21 +249,36 @@ class Corpus:
     def vote_distribution(self) -> np.ndarray:
         """Each utterance's annotator votes as proportions over ``classes``.
 
-        Votes for emotions outside the class set are dropped (excited counts
-        as happiness in the ``merged`` set); an utterance
-        whose votes all fall outside it keeps its gold label as a one-hot row.
-        These are the soft targets of Ando et al. (2018).
+        Votes for emotions outside the classes are dropped (excited counts
+        as happiness in the ``merged`` set); an utterance without votes, or
+        whose votes all fall outside them, keeps its gold label as a one-hot
+        row. These are the soft targets of Ando et al. (2018). An ``agreement``
+        column does not enter them: it says how many raters chose gold, not
+        what the others chose.
         """
         class_map = CLASS_SETS[self.class_set]
         lookup = {c: i for i, c in enumerate(self.classes)}
         dist = np.zeros((len(self), len(self.classes)))
         for n, (votes, gold) in enumerate(zip(self.table["votes"], self.table["gold"])):
             for vote in votes:
-                if vote in class_map:
+                if class_map.get(vote) in lookup:
                     dist[n, lookup[class_map[vote]]] += 1
             if dist[n].sum() == 0:
                 dist[n, lookup[gold]] = 1
         return dist / dist.sum(axis=1, keepdims=True)
+
+    def agreement(self) -> np.ndarray:
+        """Each utterance's share of raters who chose its gold label, 0-1; NaN where the corpus says nothing.
+
+        The ``agreement`` column where it has a value, else the gold class's
+        share of the votes (:meth:`vote_distribution`) where there are votes.
+        """
+        share = self.vote_distribution()[np.arange(len(self)), self.label_index()]
+        share = np.where(self.table["votes"].map(len).to_numpy() > 0, share, np.nan)
+        if "agreement" in self.table.columns:
+            given = self.table["agreement"].to_numpy(dtype=float)
+            share = np.where(np.isnan(given), share, given)
+        return share
 
     def summary(self) -> str:
         """One line on the size of the corpus and what reading it skipped or warned about."""

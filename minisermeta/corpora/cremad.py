@@ -9,15 +9,16 @@
 
 7,442 clips of 91 actors. The file name is actor, sentence, intended emotion
 (ANG, DIS, FEA, HAP, NEU, SAD) and intensity (LO, MD, HI, or XX: unspecified).
-The intended emotion is the gold label; disgust and fear are outside the
-book's classes and left out. The crowd rated each clip from the voice alone,
-the face alone and both; the votes here are the **voice-only** ratings (in
-``tabulatedVotes.csv`` the rows whose id is 100000 + the clip number, in
-``finishedResponses.csv`` those with ``queryType`` 1), one vote per rating,
-so ``Corpus.vote_distribution`` gives the raters' real disagreement. CREMA-D
-has no sessions: each actor is a session of its own, and a fold validates on
-the next actor of the same gender. CREMA-D is licensed under the Open
-Database License (ODbL); nothing of it ships with this library.
+The intended emotion is the gold label; disgust and fear are left out under
+the book's four classes (the default) and kept with ``classes="all"``. The
+crowd rated each clip from the voice alone, the face alone and both; the
+votes here are the **voice-only** ratings (in ``tabulatedVotes.csv`` the rows
+whose id is 100000 + the clip number, in ``finishedResponses.csv`` those with
+``queryType`` 1), one vote per rating, so ``Corpus.vote_distribution`` gives
+the raters' real disagreement. CREMA-D has no sessions: each actor is a
+session of its own, and a fold validates on the next actor of the same
+gender. CREMA-D is licensed under the Open Database License (ODbL); nothing
+of it ships with this library.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from .base import CorpusError, Problems, check_classes
-from .named import Utterance, read_utterances, wav_files
+from .named import Utterance, read_csv, read_utterances, wav_files
 
 NAME = re.compile(r"(?P<actor>\d{4})_(?P<sentence>[A-Z]{3})_(?P<emotion>[A-Z]{3})_(?P<intensity>[A-Z]{2})")
 EMOTIONS = {"ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happiness", "NEU": "neutral", "SAD": "sadness"}
@@ -53,7 +54,7 @@ def parse(path: Path, genders: dict[str, str] | None = None) -> Utterance:
 
 def read_genders(path: Path) -> dict[str, str]:
     """``{actor id: F or M}`` from ``VideoDemographics.csv`` (columns ActorID and Sex)."""
-    table = _read_csv(path, ("ActorID", "Sex"))
+    table = read_csv(path, ("ActorID", "Sex"))
     sexes = {"male": "M", "female": "F"}
     genders = {}
     for line, (actor, sex) in enumerate(zip(table["ActorID"], table["Sex"]), start=2):
@@ -67,7 +68,7 @@ def read_votes(path: Path) -> dict[str, tuple[str, ...]]:
     """``{clip: voice-only votes}`` from ``tabulatedVotes.csv`` or ``finishedResponses.csv`` (by its columns)."""
     header = pd.read_csv(path, nrows=0).columns
     if "queryType" in header:  # finishedResponses.csv: one row per rating
-        table = _read_csv(path, ("queryType", "clipName", "respEmo"))
+        table = read_csv(path, ("queryType", "clipName", "respEmo"))
         voice = table[table["queryType"] == VOICE_ONLY]
         votes: dict[str, list[str]] = {}
         for line, (clip, emotion) in zip(voice.index + 2, zip(voice["clipName"], voice["respEmo"])):
@@ -75,7 +76,7 @@ def read_votes(path: Path) -> dict[str, tuple[str, ...]]:
                 raise CorpusError(path, f"respEmo is {emotion!r}; expected one of {', '.join(VOTE_LETTERS)}", line)
             votes.setdefault(str(clip), []).append(VOTE_LETTERS[emotion])
         return {clip: tuple(sorted(labels)) for clip, labels in votes.items()}
-    table = _read_csv(path, ("fileName", *VOTE_LETTERS))
+    table = read_csv(path, ("fileName", *VOTE_LETTERS))
     row_ids = table.iloc[:, 0]  # the unnamed first column: 100000 x query type + clip number
     if not pd.api.types.is_integer_dtype(row_ids):
         raise CorpusError(path, "the first column holds no row ids (100000 x query type + clip number); "
@@ -83,17 +84,6 @@ def read_votes(path: Path) -> dict[str, tuple[str, ...]]:
     voice = table[row_ids // 100000 == VOICE_ONLY]
     return {str(clip): tuple(label for letter, label in VOTE_LETTERS.items() for _ in range(int(row[letter])))
             for clip, (_, row) in zip(voice["fileName"], voice.iterrows())}
-
-
-def _read_csv(path: Path, columns) -> pd.DataFrame:
-    try:
-        table = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise CorpusError(path, f"cannot read CSV: {error}") from None
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise CorpusError(path, f"lacks the column(s) {', '.join(missing)}")
-    return table
 
 
 def read_cremad(root, classes: str = "paper", strict: bool = True, votes=None):

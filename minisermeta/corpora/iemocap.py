@@ -196,9 +196,10 @@ def check_wav(path: Path) -> str | None:
 def read_iemocap(root, classes: str = "paper", strict: bool = True) -> Corpus:
     """Read a corpus in the IEMOCAP release layout.
 
-    ``classes`` is ``paper`` (excited kept apart and excluded, as in the paper)
-    or ``merged`` (excited counted as happiness). With ``strict=False`` a bad
-    wav or evaluation line is skipped with a warning and listed in
+    ``classes`` is ``paper`` (excited kept apart and excluded, as in the paper),
+    ``merged`` (excited counted as happiness) or ``all`` (every emotion a turn's
+    code names, ``oth`` and ``xxx`` excluded; ``base.classes_of``). With
+    ``strict=False`` a bad wav or evaluation line is skipped with a warning and listed in
     ``Corpus.skipped`` instead of raising :class:`CorpusError`. Oddities that
     stop neither read (see the module docstring) are warned about with a
     :class:`CorpusWarning` and listed in ``Corpus.notes``.

@@ -13,8 +13,12 @@ M) lets a corpus without sessions validate each fold on a speaker of the same
 gender; ``votes`` are raters' labels separated by ``;``; ``utterance`` is the
 id (default: the wav's file name without ``.wav``). A speaker id becomes
 ``<session>/<speaker><gender>`` (``base.session_of``). Emotions outside the
-class set are left out with a warning; an unknown emotion, a missing column
-or an empty cell is an error naming the manifest and its line.
+class set are left out with a warning; with ``classes="all"`` every emotion of
+the library's vocabulary (``base.LABEL_NAMES``: the paper's four, boredom,
+calm, disgust, excited, fear, frustration, surprise) that the manifest uses
+is a class. A label outside that vocabulary (a typo, or an emotion it lacks)
+is an error naming the manifest and its line under every class set, as are a
+missing column and an empty cell.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import CorpusError, Problems, canonical_label, check_classes
+from .base import CLASS_SETS, CorpusError, Problems, canonical_label, check_classes
 from .named import Utterance, read_utterances
 
 REQUIRED = ("path", "speaker", "label")
@@ -62,7 +66,8 @@ def _utterance(folder: Path, row: dict) -> Utterance:
             raise ValueError(f"empty {column}")
     emotion = canonical_label(row["label"])
     if emotion is None:
-        raise ValueError(f"unknown emotion {row['label']!r}; use a name or an IEMOCAP code (anger, ang, …)")
+        raise ValueError(f"unknown emotion {row['label']!r}; use one of {', '.join(sorted(CLASS_SETS['all']))} "
+                         "or an IEMOCAP code (ang, hap, …)")
     votes = tuple(canonical_label(v) or v.strip() for v in row.get("votes", "").split(";") if v.strip())
     unknown = [v for v in votes if canonical_label(v) is None]
     if unknown:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import Corpus, CorpusWarning, Problems, check_classes, session_of
+from .base import CLASS_SETS, Corpus, CorpusError, CorpusWarning, Problems, check_classes, session_of
 from .iemocap import SAMPLE_RATE, inspect_wav
 
 
@@ -65,7 +65,9 @@ def read_utterances(root: Path, utterances, problems: Problems, classes: str, co
                          self_votes=()))
     if left_out:
         counts = ", ".join(f"{n} {emotion}" for emotion, n in sorted(left_out.items()))
-        warnings.warn(f"{root}: left out {counts}: not in the {classes!r} class set", CorpusWarning, stacklevel=3)
+        keeps = " (classes='all' keeps them)" if all(e in CLASS_SETS["all"] for e in left_out) else ""
+        warnings.warn(f"{root}: left out {counts}: not in the {classes!r} class set{keeps}", CorpusWarning,
+                      stacklevel=3)
     if not rows:
         raise ValueError(f"{root}: no {corpus} utterance of the {classes!r} classes was found")
     return Corpus(pd.DataFrame(rows), class_set=classes, root=root, skipped=problems.skipped, notes=problems.noted)
@@ -83,3 +85,15 @@ def wav_files(root: Path, pattern: str, corpus: str, layout: str) -> list[Path]:
     if not files:
         raise FileNotFoundError(f"{root}: no {pattern} files; is this a {corpus} corpus? (expected {layout})")
     return files
+
+
+def read_csv(path: Path, columns) -> pd.DataFrame:
+    """A CSV file that a corpus comes with, checked to have ``columns``; a :class:`CorpusError` naming it if not."""
+    try:
+        table = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise CorpusError(path, f"cannot read CSV: {error}") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise CorpusError(path, f"lacks the column(s) {', '.join(missing)}")
+    return table

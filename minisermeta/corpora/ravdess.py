@@ -10,7 +10,8 @@ song), emotion (01 neutral, 02 calm, 03 happy, 04 sad, 05 angry, 06 fearful,
 07 disgust, 08 surprised), intensity (01 normal, 02 strong), statement,
 repetition and actor (odd: male, even: female). Song files (channel 02) are
 not speech and are passed over, as are non-audio modalities; calm, fear,
-disgust and surprise are outside the book's classes and left out. RAVDESS
+disgust and surprise are left out under the book's four classes (the
+default) and kept with ``classes="all"``. RAVDESS
 has no sessions: each actor is a session of its own, and a fold validates
 on the next actor of the same gender. RAVDESS is licensed CC BY-NC-SA 4.0;
 nothing of it ships with this library.
