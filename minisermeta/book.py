@@ -190,21 +190,23 @@ def noise_sweeps(book_setup: BookSetup, jobs: list[dict], progress: bool | None 
 
 
 def _sweep(book_setup: BookSetup, root: Path, plan: dict[str, tuple[str, ...]], noise: float = 1.0,
-           progress: bool | None = None) -> dict[str, list[dict]]:
+           progress: bool | None = None, test_speakers=None) -> dict[str, list[dict]]:
     """Each ``study.SWEEP`` setting in ``plan`` (``{setting: conditions}``) under ``root``: its jobs of every seed.
 
     Seed 0 is run (resuming) where a job of it is missing, on the setup's
-    corpus reannotated at ``noise`` where that is not 1; other seeds are read
-    where they were run (a chosen setting repeated over the study's seeds).
+    corpus reannotated at ``noise`` where that is not 1, on the folds of
+    ``test_speakers`` (default: every fold); other seeds are read where they
+    were run (a chosen setting repeated over the study's seeds).
     """
-    complete = all(is_complete(replace(book_setup, run_dir=study.sweep_dir(root, name), seeds=(0,)), conditions)
-                   for name, conditions in plan.items())
+    folds = [f for f in loso_folds(SPEAKERS) if test_speakers is None or f.test in test_speakers]
+    complete = all(grid.job_path(study.sweep_dir(root, name), c, f, 0).is_file()
+                   for name, conditions in plan.items() for c in conditions for f in folds)
     if not complete:
         data = corpus(book_setup) if noise == 1.0 else reannotate(corpus(book_setup), noise)
         for name, conditions in plan.items():
             study.run_sweep(data, root, book_setup.preset, seeds=(0,), conditions=conditions,
                             settings={name: study.SWEEP[name]}, n_jobs=book_setup.n_jobs,
-                            progress=progress is not False)
+                            progress=progress is not False, test_speakers=[f.test for f in folds])
     found = study.load_sweep(root, book_setup.preset, {name: study.SWEEP[name] for name in plan})
     return {name: [r for r in jobs if r["condition"] in plan[name]] for name, jobs in found.items()}
 
@@ -234,6 +236,35 @@ def other_methods(book_setup: BookSetup, progress: bool | None = None) -> list[d
     for r in jobs:
         count[r["condition"], r["seed"]] = count.get((r["condition"], r["seed"]), 0) + 1
     return [r for r in jobs if count[r["condition"], r["seed"]] == len(folds)]
+
+
+# The methods whose label correction chapter 10 follows across annotator noise: the paper's L + w and each
+# comparison method that distrusts labels, co-teaching at the forget rate every session chose at the default noise
+# (confident learning's relabelling flags what its dropping flags: the same held-out networks). Quick mode: L + w
+# and GCE, the cheap ones.
+NOISE_METHODS = ("L_w", "gce", "co_teaching_forget0.1", "meta_weight_net", "cl_drop")
+
+
+def noise_methods(book_setup: BookSetup, jobs: list[dict], progress: bool | None = None) -> dict[float, list[dict]]:
+    """Seed 0 of :data:`NOISE_METHODS` at each annotator noise of ``study.NOISES``: ``{noise: job results}``.
+
+    Noise 1 is read from ``jobs`` (:func:`other_methods`), on its folds; noise
+    0 and 2 run (resuming) on the same folds, beside the baseline and L + w of
+    the noise sweep (:func:`noise_sweeps`: the presets' l/w update, in
+    :func:`sweep_root` at that noise). The same folds and seed at every noise,
+    so the rows differ in the labels only.
+    """
+    conditions = ("L_w", "gce") if book_setup.quick else NOISE_METHODS
+    found = {1.0: [r for r in jobs if r["condition"] in conditions and r["seed"] == 0]}
+    tested = sorted({r["fold"] for r in found[1.0]})
+    if not tested:
+        raise ValueError(f"the jobs hold no seed-0 job of {', '.join(conditions)}; run book.other_methods first")
+    for noise in study.NOISES:
+        if noise != 1.0:
+            sweep = _sweep(book_setup, sweep_root(book_setup, noise), {NOISE_SETTINGS[0]: conditions}, noise,
+                           progress, test_speakers=tested)
+            found[noise] = [r for r in sweep[NOISE_SETTINGS[0]] if r["seed"] == 0 and r["fold"] in tested]
+    return dict(sorted(found.items()))
 
 
 def sweep_root(book_setup: BookSetup, noise: float = 1.0) -> Path:

@@ -74,7 +74,10 @@ def _interval(values, name: str, confidence: float) -> dict:
 def label_correction(results: list[dict], conditions=None, confidence: float = 0.95) -> pd.DataFrame:
     """Per condition that distrusts labels, against the truth, with t intervals over sessions.
 
-    ``flagged %``: share of training utterances dropped or relabelled.
+    ``wrong gold %``: share of training utterances whose gold label is wrong
+    (a method that flags at random has it as precision; at none, recall,
+    fixed %, AUROC and the ratio are undefined, NaN, and every flag is a
+    right label hit). ``flagged %``: share of training utterances dropped or relabelled.
     ``precision``: share of the flagged whose gold label is wrong; ``recall``:
     share of the wrong gold labels that are flagged; ``fixed %``: share of
     the wrong labels the method's label sets right (relabelling methods).
@@ -111,13 +114,13 @@ def label_correction(results: list[dict], conditions=None, confidence: float = 0
         units = [per[s] for s in sorted(per)]
         acts = jobs[0][1]["flagged"] is not None
         relabels = acts and any((view["label"] != view["gold"]).any() for _, view in jobs)
-        row = {"flagged %": 100 * sum(p["flagged"] for p in units) / sum(p["utterances"] for p in units)
-               if acts else np.nan}
-        for name, values in (("precision", [100 * p["caught"] / p["flagged"] if p["flagged"] else np.nan
-                                            for p in units] if acts else [np.nan]),
-                             ("recall", [100 * p["caught"] / p["wrong"] for p in units] if acts else [np.nan]),
-                             ("fixed %", [100 * p["fixed"] / p["wrong"] for p in units] if relabels else [np.nan]),
-                             ("AUROC", [np.nanmean(p["auroc"]) for p in units]),
+        utterances = sum(p["utterances"] for p in units)
+        row = {"wrong gold %": 100 * sum(p["wrong"] for p in units) / utterances,
+               "flagged %": 100 * sum(p["flagged"] for p in units) / utterances if acts else np.nan}
+        for name, values in (("precision", [_percent(p["caught"], p["flagged"]) for p in units] if acts else [np.nan]),
+                             ("recall", [_percent(p["caught"], p["wrong"]) for p in units] if acts else [np.nan]),
+                             ("fixed %", [_percent(p["fixed"], p["wrong"]) for p in units] if relabels else [np.nan]),
+                             ("AUROC", [_mean(p["auroc"]) for p in units]),
                              ("weight wrong/right", [np.mean(p["ratio"]) if p["ratio"] else np.nan for p in units])):
             row.update(_interval(values, name, confidence))
         caught = sum(p["caught"] for p in units)
@@ -126,6 +129,24 @@ def label_correction(results: list[dict], conditions=None, confidence: float = 0
                     "sessions": len(units), "seeds": len({job["seed"] for job, _ in jobs})})
         rows[names[condition]] = row
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _percent(part, whole) -> float:
+    return 100 * part / whole if whole else np.nan
+
+
+def _mean(values) -> float:
+    """The mean of the values that are not NaN (an AUROC is NaN for a job with no wrong label); NaN for none."""
+    values = [v for v in values if not np.isnan(v)]
+    return float(np.mean(values)) if values else np.nan
+
+
+def by_noise(sweeps: dict[float, list[dict]], conditions=None, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`label_correction` at each annotator noise (``{noise: job results}``); rows (noise, method)."""
+    parts = {noise: label_correction(jobs, conditions, confidence) for noise, jobs in sorted(sweeps.items())}
+    if not any(len(part) for part in parts.values()):
+        raise ValueError("no job at any annotator noise distrusts a label")
+    return pd.concat(parts, names=["annotator noise", "method"])
 
 
 def distrusted(view: dict, share: float) -> np.ndarray:

@@ -275,6 +275,44 @@ def by_noise(table: pd.DataFrame, default: str = "adam 0.1, scale 1", axes=None)
     return fig
 
 
+def correction_by_noise(table: pd.DataFrame, axes=None):
+    """``correction.by_noise`` over annotator noise, one line per method: the AUROC of its trust, and for the
+    methods that flag a set, the precision, recall and share flagged (95 % intervals over sessions as whiskers).
+
+    The precision panel's dashed line is the share of wrong gold labels: what
+    flagging at random reaches. At noise 0 no label is wrong: AUROC and
+    recall are undefined, and every flag hits a right label.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+    fig = axes[0].figure
+    noise = sorted(table.index.get_level_values("annotator noise").unique())
+    methods = list(dict.fromkeys(table.index.get_level_values("method")))
+    colours = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
+    for ax, column in zip(axes, ("AUROC", "precision", "recall", "flagged %")):
+        for method in methods:
+            rows = table.xs(method, level="method").reindex(noise)
+            if rows[column].isna().all():
+                continue
+            whisker = None
+            if f"{column} low" in rows:
+                whisker = np.array([rows[column] - rows[f"{column} low"], rows[f"{column} high"] - rows[column]])
+            ax.errorbar(noise, rows[column], yerr=whisker, marker="o", capsize=3, color=colours[method], label=method)
+        if column == "precision":
+            share = table.groupby(level="annotator noise")["wrong gold %"].mean().reindex(noise)
+            ax.plot(noise, share, "--", color="#333333", label="wrong gold labels (flagging at random)")
+        if column == "AUROC":
+            ax.axhline(0.5, color="#999999", linestyle=":", linewidth=1)
+        ax.set(xlabel="annotator noise (times SynthEmo's default)", ylabel=column if column != "flagged %" else
+               "flagged (% of training utterances)", xticks=noise)
+        ax.grid(alpha=0.3)
+    legend = {label: handle for ax in axes for handle, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=min(len(legend), 4), frameon=False,
+               fontsize=8)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    return fig
+
+
 def distrust(views: dict[str, dict], axes=None):
     """What each method distrusts on one job (``correction.job_views``), against the truly wrong gold labels.
 

@@ -148,6 +148,20 @@ def test_the_committed_comparison_methods_are_today_s_and_in_whole_seeds(monkeyp
     assert len(book.other_methods(full)) == sum(len(found) for found in folds.values())
 
 
+def test_the_committed_noise_runs_hold_every_distrusting_method(monkeypatch):
+    """Chapter 10's label correction at annotator noise 0 and 2 loads (runs nothing): seed 0 of each method of
+    book.NOISE_METHODS on the ten folds, made by today's method, at every noise."""
+    monkeypatch.setenv("MINISERMETA_QUICK", "0")
+    monkeypatch.setattr(study, "run_sweep", lambda *a, **k: pytest.fail("the committed noise runs are incomplete"))
+    full = book.study_setup()
+    found = book.noise_methods(full, book.other_methods(full))
+    assert sorted(found) == sorted(study.NOISES)
+    for noise, jobs in found.items():
+        assert {(r["condition"], r["fold"]) for r in jobs} == \
+            {(c, f.test) for c in book.NOISE_METHODS for f in book.loso_folds(book.SPEAKERS)}, noise
+        assert all(r["seed"] == 0 and r["method"] == CONDITIONS[r["condition"]].describe() for r in jobs), noise
+
+
 def test_the_saved_notebooks_show_the_full_mode(monkeypatch):
     """The book renders the outputs saved in the notebooks: each chapter's setup line must be the full mode's."""
     import nbformat
@@ -422,3 +436,8 @@ def test_committed_figures_are_stored_at_twice_their_displayed_size():
                 assert width // 2 == shown["width"] and height // 2 == shown["height"], path.name
                 found += 1
     assert found >= 10
+
+
+def test_noise_methods_needs_the_default_noise_jobs_first():
+    with pytest.raises(ValueError, match="run book.other_methods first"):
+        book.noise_methods(book.study_setup(quick=True), [{"condition": "blstm_att", "seed": 0, "fold": "Ses01F"}])

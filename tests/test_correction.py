@@ -62,6 +62,26 @@ def test_precision_recall_and_weights_against_the_truth():
     assert np.isnan(row["fixed %"])  # drops, relabels nothing
 
 
+def test_without_wrong_labels_every_flag_is_a_right_label_hit():
+    """Annotator noise 0: gold is the truth, so recall, fixed %, AUROC and the weight ratio are undefined."""
+    clean = job("co", [1, 1, 1, 0.5, 0.5, 1, 1, 1], [0, 0, 0, 1, 0, 0, 0, 0])
+    clean["train"]["truth"] = clean["train"]["gold"]
+    row = correction.label_correction([clean]).loc["co"]
+    assert row["wrong gold %"] == 0 and row["precision"] == 0 and row["hit"] == 1 and row["flagged %"] == 12.5
+    assert row[["recall", "AUROC", "weight wrong/right", "fixed %"]].isna().all()
+
+
+def test_by_noise_stacks_a_table_per_annotator_noise():
+    noisy = [job("co", [1, 1, 1, 0.5, 0.5, 1, 1, 1], [0, 0, 0, 1, 0, 1, 0, 0])]
+    clean = job("co", [1] * 8, [0] * 8)
+    clean["train"]["truth"] = clean["train"]["gold"]
+    table = correction.by_noise({1.0: noisy, 0.0: [clean]})
+    assert table.index.names == ["annotator noise", "method"] and list(table.index) == [(0.0, "co"), (1.0, "co")]
+    assert table.loc[(1.0, "co"), "wrong gold %"] == 25 and table.loc[(1.0, "co"), "precision"] == 50
+    with pytest.raises(ValueError, match="no job at any annotator noise"):
+        correction.by_noise({0.0: [job("blstm_att", method={"targets": "gold"})]})
+
+
 def test_a_corpus_without_truth_is_refused():
     result = job("co", [1] * 8, [0] * 8)
     result["train"]["truth"] = [None] * 8

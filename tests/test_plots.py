@@ -97,3 +97,20 @@ def test_distrust_draws_a_curve_per_method_and_a_column_per_utterance_shown():
     assert image.shape == (2, 4)  # two methods; the two wrong labels and two right ones
     assert image[0, :2].tolist() == [1, 1] and image[0, 2:].tolist() == [0, 0]  # "flags" distrusts the wrong ones
     matplotlib.pyplot.close(fig)
+
+
+def test_correction_by_noise_draws_a_line_per_method_where_its_column_is_defined():
+    index = pd.MultiIndex.from_product([[0.0, 1.0, 2.0], ["flags", "weights"]], names=["annotator noise", "method"])
+    table = pd.DataFrame({"wrong gold %": [0, 0, 10, 10, 20, 20],
+                          "AUROC": [np.nan, np.nan, 0.8, 0.6, 0.7, 0.55],
+                          "AUROC low": [np.nan, np.nan, 0.7, 0.5, 0.6, 0.5],
+                          "AUROC high": [np.nan, np.nan, 0.9, 0.7, 0.8, 0.6],
+                          **{c: [v, np.nan] * 3 for c, v in (("precision", 30.0), ("recall", 40.0),
+                                                               ("flagged %", 5.0))}}, index=index)
+    fig = plots.correction_by_noise(table)
+    auroc, precision, recall, flagged = fig.axes[:4]
+    assert len(auroc.containers) == 2 and len(precision.containers) == 1  # "weights" flags no set
+    assert list(precision.lines[-1].get_ydata()) == [0, 10, 20]  # the share of wrong gold labels: random flags
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["flags", "weights",
+                                                                  "wrong gold labels (flagging at random)"]
+    matplotlib.pyplot.close(fig)
