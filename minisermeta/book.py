@@ -441,7 +441,7 @@ def reannotate(corpus: Corpus, noise: float = 1.0, seed: int = 0) -> Corpus:
     with its ``draw='miss'`` stream, so results stay as they were), ``0``
     gives perfect annotators (gold = truth), ``2`` twice the misses. The
     audio, truth and clarity stay; utterances whose new gold falls outside the
-    four classes are dropped, as the reader drops them.
+    corpus's classes are dropped, as the reader drops them.
     """
     from .corpora.base import CLASS_SETS, canonical_label
     from .corpora.synthemo import annotate, gold_code
@@ -456,7 +456,8 @@ def reannotate(corpus: Corpus, noise: float = 1.0, seed: int = 0) -> Corpus:
         votes_column.append(tuple(votes))
         gold_column.append(class_map.get(canonical_label(gold_code(votes)) or "", None))
     table = corpus.table.assign(votes=votes_column, gold=gold_column)
-    return Corpus(table[table["gold"].notna()], class_set=corpus.class_set, root=corpus.root)
+    return Corpus(table[table["gold"].isin(corpus.classes)], class_set=corpus.class_set, root=corpus.root,
+                  classes=corpus.classes)  # the same label indices at every noise
 
 
 def experiment(corpus: Corpus, features: list[np.ndarray], condition: str = "L_w", noise: float = 1.0,

@@ -195,6 +195,9 @@ def attention(alpha: np.ndarray, loudness: np.ndarray | None = None, f0: np.ndar
 
 def weights_by_class(jobs: list[dict], condition: str = "L_w", ax=None):
     """Learned w_n per gold class, split by whether the gold label is right (simulated corpora)."""
+    from .report import class_names
+
+    classes = class_names(jobs)
     rows = []
     for job in jobs:
         if job["condition"] != condition:
@@ -202,11 +205,11 @@ def weights_by_class(jobs: list[dict], condition: str = "L_w", ax=None):
         train = job["train"]
         truth = train["truth"] or [None] * len(train["gold"])
         for g, t, w in zip(train["gold"], truth, train["w"]):
-            rows.append({"gold": paper.EMOTIONS[g], "w": w,
+            rows.append({"gold": classes[g], "w": w,
                          "gold is": "unknown" if t is None else ("right" if g == t else "wrong")})
     table = pd.DataFrame(rows)
     fig, ax = _axes(ax, (6.5, 3.6))
-    sns.barplot(data=table, x="gold", y="w", hue="gold is", order=list(paper.EMOTIONS), errorbar="sd", ax=ax)
+    sns.barplot(data=table, x="gold", y="w", hue="gold is", order=list(classes), errorbar="sd", ax=ax)
     ax.axhline(1, color="#333333", linestyle=":", linewidth=1)
     ax.set_ylabel("learned $w_n$, mean ± sd\n(higher = less weight)")
     ax.set_xlabel("gold label")
@@ -277,7 +280,8 @@ def by_noise(table: pd.DataFrame, default: str = "adam 0.1, scale 1", axes=None)
 
 def correction_by_noise(table: pd.DataFrame, axes=None):
     """``correction.by_noise`` over annotator noise, one line per method: the AUROC of its trust, and for the
-    methods that flag a set, the precision, recall and share flagged (95 % intervals over sessions as whiskers).
+    methods that flag a set, the precision, recall and share flagged (95 % intervals over sessions as whiskers,
+    where the table has them: not for the share flagged, which pools every job).
 
     The precision panel's dashed line is the share of wrong gold labels: what
     flagging at random reaches. At noise 0 no label is wrong: AUROC and

@@ -101,7 +101,7 @@ def summary_counts(flagged: pd.DataFrame) -> pd.DataFrame:
         "utterances": flagged.groupby("gold").size(),
         "ever relabelled": flagged[flagged["relabelled"] > 0].groupby("gold").size(),
         "mean w": flagged.groupby("gold")["w"].mean(),
-    }).reindex(list(paper.EMOTIONS)).fillna(0).astype({"utterances": int, "ever relabelled": int}).round(2) \
+    }).reindex([*paper.EMOTIONS, *sorted(set(flagged["gold"]) - set(paper.EMOTIONS))]).fillna(0).astype({"utterances": int, "ever relabelled": int}).round(2) \
         if len(flagged) else pd.DataFrame()
 
 

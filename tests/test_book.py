@@ -152,7 +152,7 @@ def test_the_committed_noise_runs_hold_every_distrusting_method(monkeypatch):
     """Chapter 10's label correction at annotator noise 0 and 2 loads (runs nothing): seed 0 of each method of
     book.NOISE_METHODS on the ten folds, made by today's method, at every noise."""
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
-    monkeypatch.setattr(study, "run_sweep", lambda *a, **k: pytest.fail("the committed noise runs are incomplete"))
+    monkeypatch.setattr(pipeline, "reproduce", lambda *a, **k: pytest.fail("the committed runs are incomplete"))
     full = book.study_setup()
     found = book.noise_methods(full, book.other_methods(full))
     assert sorted(found) == sorted(study.NOISES)

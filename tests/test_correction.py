@@ -64,7 +64,8 @@ def test_precision_recall_and_weights_against_the_truth():
 
 def test_without_wrong_labels_every_flag_is_a_right_label_hit():
     """Annotator noise 0: gold is the truth, so recall, fixed %, AUROC and the weight ratio are undefined."""
-    clean = job("co", [1, 1, 1, 0.5, 0.5, 1, 1, 1], [0, 0, 0, 1, 0, 0, 0, 0])
+    relabelled = np.eye(4)[[0, 1, 2, 0, 0, 1, 2, 3]]  # utterance 3 flagged and relabelled: a right label broken
+    clean = job("co", [1, 1, 1, 0.5, 0.5, 1, 1, 1], [0, 0, 0, 1, 0, 0, 0, 0], s=relabelled)
     clean["train"]["truth"] = clean["train"]["gold"]
     row = correction.label_correction([clean]).loc["co"]
     assert row["wrong gold %"] == 0 and row["precision"] == 0 and row["hit"] == 1 and row["flagged %"] == 12.5

@@ -251,12 +251,13 @@ def test_by_agreement_relates_w_and_relabelling_to_the_raters_disagreement():
 
 
 def test_by_agreement_reads_a_corpus_s_own_agreement_before_its_votes():
-    """EmoDB's recognition rates: an ``agreement`` column where a corpus has no votes."""
+    """EmoDB's recognition rates: an ``agreement`` column, read before the votes where a row has both; a vote
+    for an emotion outside the classes (fear) is a rater who did not choose gold."""
     from minisermeta.corpora import Corpus
 
     corpus = Corpus(pd.DataFrame({"utterance": ["u0", "u1", "u2", "u3"], "path": "", "speaker": "03M",
                                   "session": "03M", "gold": ["anger"] * 4,
-                                  "votes": [(), (), (), ("anger", "neutral")], "self_votes": [()] * 4,
+                                  "votes": [("neutral",), (), (), ("anger", "fear")], "self_votes": [()] * 4,
                                   "agreement": [1.0, 0.6, np.nan, np.nan]}))
     assert corpus.agreement()[[0, 1, 3]].tolist() == [1.0, 0.6, 0.5] and np.isnan(corpus.agreement()[2])
     entry = {"utterances": ["u0", "u1", "u2", "u3"], "gold": [3] * 4, "w": [0.8, 1.2, 1.0, 1.4],

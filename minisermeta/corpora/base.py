@@ -270,11 +270,15 @@ class Corpus:
     def agreement(self) -> np.ndarray:
         """Each utterance's share of raters who chose its gold label, 0-1; NaN where the corpus says nothing.
 
-        The ``agreement`` column where it has a value, else the gold class's
-        share of the votes (:meth:`vote_distribution`) where there are votes.
+        The ``agreement`` column where it has a value, else the share of the
+        votes that name the gold class (in the class set's mapping: excited is
+        happiness under ``merged``) where there are votes. Votes for emotions
+        outside the classes count as raters who did not choose gold, unlike in
+        :meth:`vote_distribution`, which drops them to make targets over the classes.
         """
-        share = self.vote_distribution()[np.arange(len(self)), self.label_index()]
-        share = np.where(self.table["votes"].map(len).to_numpy() > 0, share, np.nan)
+        class_map = CLASS_SETS[self.class_set]
+        share = np.array([sum(class_map.get(vote) == gold for vote in votes) / len(votes) if votes else np.nan
+                          for votes, gold in zip(self.table["votes"], self.table["gold"])], dtype=float)
         if "agreement" in self.table.columns:
             given = self.table["agreement"].to_numpy(dtype=float)
             share = np.where(np.isnan(given), share, given)
