@@ -93,7 +93,9 @@ class Trainer:
         self.method = copy.deepcopy(method)  # the job's own: a grid shares one instance per condition
         start = time.perf_counter()
         self.method.setup(self)
-        self.setup_seconds = time.perf_counter() - start  # a method's own training before the job's (cross-validation)
+        # a method's own training before the job's (cross-validation), as it was computed where a cache served it
+        timed = time.perf_counter() - start
+        self.setup_seconds = timed if self.method.setup_seconds_ is None else self.method.setup_seconds_
 
     def network_epoch(self) -> float:
         """Update θ over the method's utterances of this epoch; mean loss."""
@@ -208,6 +210,7 @@ def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: 
         device=str(trainer.device),
         seconds=seconds + trainer.setup_seconds,  # the method's setup and the network's training
         setup_seconds=trainer.setup_seconds,
+        setup_cached=trainer.method.setup_seconds_ is not None,  # its setup's work read from a cache, not redone
         epochs=trainer.history,
         test=dict(labels(test), pred=test_probs.argmax(1).tolist(), probs=rounded(test_probs)),
         valid=dict(utterances=data.utterances[trainer.valid].tolist(), gold=data.gold[trainer.valid].tolist(),

@@ -32,8 +32,8 @@ def toy_dataset(per_speaker=24, dims=6, seed=0, flip=0.2) -> Dataset:
 
 
 def without_timing(result: dict) -> dict:
-    """A job result without its wall-clock fields, for comparing two runs."""
-    return dict(result, seconds=None, setup_seconds=None, epochs=[dict(e, network_seconds=None, lw_seconds=None) for e in result["epochs"]])
+    """A job result without its wall-clock fields and whether a cache served its setup, for comparing two runs."""
+    return dict(result, seconds=None, setup_seconds=None, setup_cached=None, epochs=[dict(e, network_seconds=None, lw_seconds=None) for e in result["epochs"]])
 
 
 def tiny_settings(**overrides):

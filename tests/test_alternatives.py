@@ -12,8 +12,15 @@ from minisermeta.folds import loso_folds
 from minisermeta.grid import load_jobs, run_grid
 from minisermeta.methods import (ALTERNATIVES, CONDITIONS, Batch, CoTeaching, ConfidentLearning,
                                  GeneralizedCrossEntropy, MetaWeightNet)
-from minisermeta.methods.confident_learning import held_out_groups
+from minisermeta.methods.confident_learning import held_out_cache, held_out_groups
 from minisermeta.train import make_trainer, train_job
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    """Each test its own cache folder, so confident learning's held-out predictions are computed where a test
+    expects them to be."""
+    monkeypatch.setenv("MINISERMETA_HOME", str(tmp_path / "home"))
 
 
 def trainer_of(dataset, fold, method, **settings):
@@ -192,6 +199,39 @@ def test_confident_learning_drops_or_relabels_what_cleanlab_flags(dataset, fold)
         ConfidentLearning(action="ignore")
     with pytest.raises(ValueError, match="leave class_weighted and sampling at their defaults"):
         ConfidentLearning(sampling="over")
+
+
+def test_confident_learning_reads_held_out_predictions_its_other_action_computed_as_if_it_had_computed_them(
+        dataset, fold, monkeypatch):
+    from minisermeta import train
+
+    settings = tiny_settings()
+    relabel_alone = train_job(dataset, "cl_relabel", fold, seed=1, settings=settings)
+    assert not relabel_alone["setup_cached"]
+    for entry in held_out_cache().iterdir():
+        entry.unlink()
+    drop = train_job(dataset, "cl_drop", fold, seed=1, settings=settings)  # computes them
+    fits, real = [], train.Trainer.fit
+    monkeypatch.setattr(train.Trainer, "fit", lambda self: fits.append(1) or real(self))
+    relabel = train_job(dataset, "cl_relabel", fold, seed=1, settings=settings)
+    assert relabel["setup_cached"] and not drop["setup_cached"] and len(fits) == 1  # the job's network alone
+    # the same numbers, down to the network's per-epoch losses (its dropout draws follow the cached ones)
+    assert without_timing(relabel) == without_timing(relabel_alone)
+    assert relabel["setup_seconds"] == pytest.approx(drop["setup_seconds"], rel=0.5)  # what computing them cost
+    # another seed, settings or fold is another key: computed, not read
+    other = train_job(dataset, "cl_relabel", fold, seed=2, settings=settings)
+    assert not other["setup_cached"] and len(list(held_out_cache().iterdir())) == 2
+
+
+def test_a_damaged_held_out_cache_entry_is_computed_again_with_a_warning(dataset, fold):
+    settings = tiny_settings()
+    first = train_job(dataset, "cl_drop", fold, seed=0, settings=settings)
+    (entry,) = held_out_cache().iterdir()
+    entry.write_bytes(entry.read_bytes()[:100])
+    with pytest.warns(UserWarning, match=f"{entry.name} are unreadable"):
+        again = train_job(dataset, "cl_drop", fold, seed=0, settings=settings)
+    assert not again["setup_cached"] and without_timing(again) == without_timing(first)
+    assert train_job(dataset, "cl_drop", fold, seed=0, settings=settings)["setup_cached"]  # rewritten whole
 
 
 def test_confident_learning_needs_two_sessions_to_hold_out(dataset, fold):

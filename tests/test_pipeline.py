@@ -94,7 +94,7 @@ def test_cli_synthemo_and_clear_errors(tmp_path):
 
 def test_cli_reproduce_prints_table2(tiny_corpus, tmp_path):
     done = _cli("reproduce", "--corpus", str(tiny_corpus.root), "--preset", "quick", "--conditions", "blstm_att",
-                "--out", str(tmp_path / "run"), "--n-jobs", "1")
+                "--out", str(tmp_path / "run"), "--n-jobs", "2")
     assert done.returncode == 0, done.stderr
     assert "Table 2" in done.stdout and "| BLSTM + ATT" in done.stdout
     assert len(list((tmp_path / "run" / "jobs" / "blstm_att").glob("*.json.gz"))) == 10

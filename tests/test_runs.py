@@ -51,13 +51,13 @@ def test_a_run_reused_after_relabelling_is_refused(tiny_root, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(tiny_root, corpus)
     out = tmp_path / "run"
-    reproduce(read_iemocap(corpus), preset_name="quick", conditions=["blstm_att"], out=out, n_jobs=1,
+    reproduce(read_iemocap(corpus), preset_name="quick", conditions=["blstm_att"], out=out, n_jobs=2,
               progress=False, **TINY)
     run = json.loads((out / "run.json").read_text())
     assert set(run["data"]) == {"utterances", "gold", "votes", "truth", "frames"} and run["id"]
     _relabel(corpus)
     with pytest.raises(ValueError, match=r"computed from other data \(changed: gold\)"):
-        reproduce(read_iemocap(corpus), preset_name="quick", conditions=["blstm_att"], out=out, n_jobs=1,
+        reproduce(read_iemocap(corpus), preset_name="quick", conditions=["blstm_att"], out=out, n_jobs=2,
                   progress=False, **TINY)
     jobs = load_jobs(out)  # what was there is intact
     assert len(jobs) == 10 and all(job["run"] == run["id"] for job in jobs)
@@ -65,9 +65,9 @@ def test_a_run_reused_after_relabelling_is_refused(tiny_root, tmp_path):
 
 def test_a_foreign_job_is_refused_by_name(tiny_root, tmp_path):
     corpus = read_iemocap(tiny_root)
-    reproduce(corpus, preset_name="quick", conditions=["blstm_att"], out=tmp_path / "a", n_jobs=1,
+    reproduce(corpus, preset_name="quick", conditions=["blstm_att"], out=tmp_path / "a", n_jobs=2,
               progress=False, **TINY)
-    reproduce(corpus, preset_name="quick", conditions=["w"], out=tmp_path / "b", n_jobs=1, progress=False,
+    reproduce(corpus, preset_name="quick", conditions=["w"], out=tmp_path / "b", n_jobs=2, progress=False,
               **{**TINY, "lr": 0.01})
     stray = next((tmp_path / "a" / "jobs" / "blstm_att").iterdir())
     (tmp_path / "b" / "jobs" / "blstm_att").mkdir()
@@ -185,10 +185,10 @@ def test_lenient_skips_an_utterance_whose_features_cannot_be_extracted(tiny_root
     wav = sorted(corpus.glob("Session1/sentences/wav/*/*.wav"))[0]
     sf.write(wav, np.full(160, 0.1, dtype=np.float32), 16_000)  # 10 ms: shorter than one analysis frame
     strict = _cli("reproduce", "--corpus", str(corpus), "--preset", "quick", "--conditions", "blstm_att",
-                  "--out", str(tmp_path / "strict"), "--n-jobs", "1")
+                  "--out", str(tmp_path / "strict"), "--n-jobs", "2")
     assert strict.returncode != 0 and wav.name in strict.stderr and "Traceback" not in strict.stderr
     lenient = _cli("reproduce", "--corpus", str(corpus), "--preset", "quick", "--conditions", "blstm_att",
-                   "--out", str(tmp_path / "lenient"), "--n-jobs", "1", "--lenient")
+                   "--out", str(tmp_path / "lenient"), "--n-jobs", "2", "--lenient")
     assert lenient.returncode == 0, lenient.stderr
     assert "skipped 1 utterance(s) whose features cannot be extracted" in lenient.stderr and wav.name in lenient.stderr
     tested = sum(len(job["test"]["utterances"]) for job in load_jobs(tmp_path / "lenient"))

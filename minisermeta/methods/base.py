@@ -36,6 +36,9 @@ class Method:
     # A job's time relative to the baseline's with the same phases, for estimates (``estimate.job_seconds``); the
     # comparison methods' values are measured by benchmarks/method_cost.py.
     cost = 1.0
+    # Seconds the setup's work took where a cache served it (confident learning's held-out predictions), so that
+    # a job records what it cost, not how fast it was read; None: the trainer times the setup.
+    setup_seconds_ = None
 
     @property
     def phases(self) -> tuple[str, ...]:
