@@ -39,6 +39,7 @@ def measure(config: dict) -> dict:
 
     from minisermeta.batched import BatchedTrainer
     from minisermeta.corpora.synthemo import load_synthemo
+    from minisermeta.dataset import Dataset
     from minisermeta.folds import loso_folds
     from minisermeta.methods import CONDITIONS
     from minisermeta.pipeline import prepare
@@ -46,9 +47,12 @@ def measure(config: dict) -> dict:
     from minisermeta.train import make_trainer
 
     torch.set_num_threads(config["threads"])
-    corpus = load_synthemo(progress=False, **CORPUS)
-    corpus = corpus.subset(np.flatnonzero(corpus.table["speaker"].isin(SPEAKERS)))
-    dataset = prepare(corpus, progress=False)
+    if config["dataset"]:  # every speaker: the first fold trains on eight, as a grid's jobs do
+        dataset = Dataset.load(config["dataset"])
+    else:
+        corpus = load_synthemo(progress=False, **CORPUS)
+        corpus = corpus.subset(np.flatnonzero(corpus.table["speaker"].isin(SPEAKERS)))
+        dataset = prepare(corpus, progress=False)
     settings = preset(config["preset"], device=config["device"])
     fold = loso_folds(dataset.speakers)[0]
     trainers = [make_trainer(dataset, CONDITIONS["blstm_att"], fold, seed, settings)[0] for seed in range(config["k"])]
@@ -69,7 +73,8 @@ def measure(config: dict) -> dict:
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     return dict(config, utterances=utterances, seconds=seconds, utt_per_s=utterances / seconds,
-                max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                gpu_peak_mb=torch.cuda.max_memory_allocated() / 2**20 if config["device"] == "cuda" else None)
 
 
 def main():
@@ -79,6 +84,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="threads of one single-job process")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--preset", default="paper", help="whose network (minisermeta.settings.PRESETS)")
+    parser.add_argument("--dataset", help="a dataset written by Dataset.save (benchmarks/gpu.py --pack), all its "
+                        "speakers, instead of four speakers of SynthEmo: for a machine without openSMILE")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds one configuration may take")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a configuration, run in a child process
     args = parser.parse_args()
     if args.one:
@@ -86,22 +94,30 @@ def main():
         return
     cores = os.cpu_count() or 1
     processes = max(1, cores // args.threads) if args.device == "cpu" else 1
-    common = dict(epochs=args.epochs, device=args.device, preset=args.preset)
+    common = dict(epochs=args.epochs, device=args.device, preset=args.preset, dataset=args.dataset)
     configs = [dict(mode="single", k=1, threads=args.threads, **common)]
     configs += [dict(mode="batched", k=k, threads=args.threads * processes if args.device == "cpu" else 1, **common)
                 for k in args.k]
     print(f"{cores} cores, device {args.device}, preset {args.preset}; "
           f"single jobs: {processes} process(es) of {args.threads} thread(s)")
     for config in configs:
-        done = subprocess.run([sys.executable, __file__, "--one", json.dumps(config)], capture_output=True, text=True)
+        label = "single" if config["mode"] == "single" else f"batched K={config['k']}"
+        try:
+            done = subprocess.run([sys.executable, __file__, "--one", json.dumps(config)], capture_output=True,
+                                  text=True, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            print(f"{label:12s} took over {args.timeout:g} s; not measured", flush=True)
+            continue
         if done.returncode:
-            raise SystemExit(done.stderr[-2000:])
+            print(f"{label:12s} failed:\n{done.stderr[-2000:]}", flush=True)
+            continue
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         machine = figures["utt_per_s"] * (processes if config["mode"] == "single" else 1)
-        label = "single" if config["mode"] == "single" else f"batched K={config['k']}"
         print(f"{label:12s} {figures['utt_per_s']:8.1f} utt/s in its process, {machine:8.1f} utt/s for the machine "
               f"({machine / cores:6.1f} per core), max RSS {figures['max_rss_mb']:6.0f} MB, "
-              f"{figures['utterances']} utterances in {figures['seconds']:.1f} s")
+              f"{figures['utterances']} utterances in {figures['seconds']:.1f} s"
+              + (f", GPU peak {figures['gpu_peak_mb']:.0f} MiB" if figures["gpu_peak_mb"] is not None else ""),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,15 @@ mapping instead of pickling a thousand small arrays per job.
 from __future__ import annotations
 
 import hashlib
+import lzma
+import zipfile
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from .atomic import write_atomically
 from .corpora import Corpus
 from .paper import EMOTIONS
 
@@ -80,6 +84,40 @@ class Dataset:
         return dict(utterances=digest(self.utterances, self.speakers), gold=digest(self.gold),
                     votes=digest(self.votes), truth="none" if self.truth is None else digest(self.truth),
                     frames=digest(self.frames, self.offsets))
+
+    def save(self, path) -> None:
+        """Write the dataset to one compressed file: train where the corpus and openSMILE are not (a GPU node).
+
+        An ``.npz`` archive, LZMA-compressed (about a fifth smaller than
+        ``np.savez_compressed``, so a scale-0.25 SynthEmo travels in 34 MB), with
+        the frames stored as their four byte planes, which compress better than
+        the floats as they are (the exponent bytes repeat).
+        """
+        planes = np.ascontiguousarray(self.frames, dtype="<f4").view(np.uint8).reshape(-1, 4).T
+        arrays = dict(utterances=self.utterances, speakers=self.speakers, gold=self.gold, votes=self.votes,
+                      frame_planes=planes, frames_shape=np.array(self.frames.shape), offsets=self.offsets,
+                      classes=np.array(self.classes))
+        if self.truth is not None:
+            arrays["truth"] = self.truth
+        def write(file) -> None:
+            with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_LZMA) as archive:
+                for name, array in arrays.items():
+                    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+        write_atomically(Path(path), write, binary=True)
+
+    @classmethod
+    def load(cls, path) -> "Dataset":
+        """A dataset written by :meth:`save`; its ``fingerprint()`` is the saved dataset's."""
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                a = {name: stored[name] for name in stored.files}
+            planes, shape = a.pop("frame_planes"), tuple(a.pop("frames_shape"))
+            frames = np.ascontiguousarray(planes.T).view("<f4").reshape(shape).astype(np.float32, copy=False)
+            return cls(frames=frames, truth=a.pop("truth", None), classes=tuple(a.pop("classes").tolist()), **a)
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as error:
+            raise ValueError(f"{path} is not a dataset written by Dataset.save (or it is damaged): {error}") from None
 
     def features(self, indices) -> list[np.ndarray]:
         """The frame arrays of the given utterances (views, no copy)."""

@@ -40,11 +40,10 @@ import time
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-import opensmile
-import soundfile as sf
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
@@ -56,14 +55,13 @@ from .corpora.iemocap import SAMPLE_RATE
 FEATURE_SETS = ("paper32", "egemaps", "is09")
 CONFIG_DIR = Path(__file__).parent / "configs"
 
-# (feature_set argument of opensmile.Smile, the feature levels to stack side by side)
+# (config file, or name in opensmile.FeatureSet; the feature levels to stack side by side, names in
+# opensmile.FeatureLevel). Names, not openSMILE's objects: opensmile and soundfile are imported only where audio is
+# read, so a machine that trains on cached or packed features (a GPU node) needs neither.
 _SOURCES = {
     "paper32": (str(CONFIG_DIR / "paper32.conf"), ("paper32",)),
-    "egemaps": (opensmile.FeatureSet.eGeMAPSv02, (opensmile.FeatureLevel.LowLevelDescriptors,)),
-    "is09": (
-        opensmile.FeatureSet.IS09,
-        (opensmile.FeatureLevel.LowLevelDescriptors, opensmile.FeatureLevel.LowLevelDescriptors_Deltas),
-    ),
+    "egemaps": ("eGeMAPSv02", ("LowLevelDescriptors",)),
+    "is09": ("IS09", ("LowLevelDescriptors", "LowLevelDescriptors_Deltas")),
 }
 
 
@@ -73,14 +71,17 @@ def _check(feature_set: str) -> None:
 
 
 @lru_cache(maxsize=None)
-def _extractors(feature_set: str) -> tuple[opensmile.Smile, ...]:
+def _extractors(feature_set: str) -> tuple["opensmile.Smile", ...]:
     """One ``opensmile.Smile`` per level, built once per process (building one is slow)."""
+    import opensmile
+
     _check(feature_set)
     config, levels = _SOURCES[feature_set]
+    config = config if config.endswith(".conf") else opensmile.FeatureSet[config]
     return tuple(
         opensmile.Smile(
             feature_set=config,
-            feature_level=level,
+            feature_level=level if level == "paper32" else opensmile.FeatureLevel[level],
             sampling_rate=SAMPLE_RATE,
             resample=True,
             channels=None,
@@ -105,7 +106,7 @@ def config_key(feature_set: str = "paper32") -> str:
     for smile in _extractors(feature_set):
         digest.update(Path(smile.config_path).read_bytes())
         digest.update(str(smile.feature_level).encode())
-    digest.update(f"opensmile {opensmile.__version__}, {SAMPLE_RATE} Hz".encode())
+    digest.update(f"opensmile {version('opensmile')}, {SAMPLE_RATE} Hz".encode())
     return f"{feature_set}-{digest.hexdigest()}"
 
 
@@ -146,6 +147,8 @@ def _read_bytes(path) -> bytes:
 
 
 def _features_of_bytes(data: bytes, path, feature_set: str) -> np.ndarray:
+    import soundfile as sf
+
     try:
         signal, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except Exception as error:  # soundfile raises several types for a bad file

@@ -231,7 +231,8 @@ def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
     run = run_id(out)
-    todo = [(c, methods[c], f, s) for c in methods for f in folds for s in seeds
+    # seed by seed: a grid stopped early leaves whole seeds of every condition, which is what the book reads
+    todo = [(c, methods[c], f, s) for s in seeds for c in methods for f in folds
             if not job_path(out, c, f, s).is_file()]
     done = len(methods) * len(folds) * len(seeds) - len(todo)
     if done and progress:

@@ -79,7 +79,7 @@ def identity(run: dict) -> str:
                            digest_size=8).hexdigest()
 
 
-def _claim(out: Path, run: dict) -> str:
+def claim_run(out: Path, run: dict) -> str:
     """Record what a run directory is computed from, or check it against what it records; the run's id."""
     path = out / "run.json"
     try:
@@ -170,7 +170,7 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     if (out / "run.json").is_file():
         check_run(out, **identity)  # fail before extracting features when the setup differs
     dataset = prepare(corpus, feature_set, progress, n_jobs, strict)
-    _claim(out, dict(corpus=corpus_location(corpus.root), utterances=len(dataset), **identity,
+    claim_run(out, dict(corpus=corpus_location(corpus.root), utterances=len(dataset), **identity,
                      data=dataset.fingerprint()))
     folds = loso_folds(dataset.speakers)
     if test_speakers is not None:

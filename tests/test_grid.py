@@ -60,6 +60,23 @@ def test_grid_writes_one_json_per_job_and_skips_finished_ones(tmp_path, monkeypa
     assert sorted(ran) == sorted(job_path(tmp_path, c, f, 1) for c in ("blstm_att", "w") for f in folds)
 
 
+def test_a_grid_runs_seed_after_seed_so_that_a_stopped_one_leaves_whole_seeds(tmp_path, monkeypatch):
+    dataset = toy_dataset(per_speaker=8)
+    folds = loso_folds(dataset.speakers)[:2]
+    calls = []
+    def fake(dataset, jobs, settings, out, *args, **kwargs):
+        calls.extend((c, f.test, s) for c, _, f, s in jobs)
+        paths = [job_path(out, c, f, s) for c, _, f, s in jobs]
+        for path in paths:
+            grid.write_json(path, {})
+        return paths
+
+    monkeypatch.setattr(grid, "_run_jobs", fake)
+    run_grid(dataset, tmp_path, ["blstm_att", "w"], folds, [0, 1], tiny_settings(), n_jobs=1, progress=False)
+    assert [s for _, _, s in calls] == [0] * 4 + [1] * 4
+    assert calls[:4] == [(c, f.test, 0) for c in ("blstm_att", "w") for f in folds]
+
+
 def test_a_half_written_result_is_reported(tmp_path):
     path = tmp_path / "jobs" / "L" / "Ses01F_seed0.json.gz"
     path.parent.mkdir(parents=True)

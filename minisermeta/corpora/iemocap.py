@@ -38,7 +38,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 
 from .base import (Corpus, CorpusError, CorpusWarning, Problems, canonical_label, check_classes, session_of,
                    speaker_of)
@@ -157,6 +156,8 @@ def inspect_wav(path: Path, rates=(SAMPLE_RATE,)) -> tuple[str | None, list[str]
     except OSError as error:  # e.g. permission denied: say so, not "corrupt"
         hint = ": check its permissions" if isinstance(error, PermissionError) else ""
         return f"cannot read wav file ({error.strerror or error}){hint}", []
+    import soundfile as sf  # here, not at the top: training on cached features needs no audio library
+
     try:
         with sf.SoundFile(str(path)) as file:
             rate, channels, frames, subtype = file.samplerate, file.channels, file.frames, file.subtype

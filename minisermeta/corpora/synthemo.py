@@ -78,7 +78,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 from joblib import Parallel, delayed
 from scipy.signal import lfilter
 from tqdm.auto import tqdm
@@ -491,6 +490,8 @@ def synthesised_f0(utterances, scale: float = 0.25, seed: int = 0) -> dict[str, 
 
 def _render(path: Path, truth: str, clarity: float, speaker: str, seed: int, stream: int) -> tuple[float, float]:
     """Synthesise one utterance into its wav file; returns (duration s, mean F0 Hz)."""
+    import soundfile as sf  # here, not at the top: training on cached features needs no audio library
+
     audio, f0 = _synthesise_planned(truth, clarity, speaker, seed, stream)
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, np.rint(audio * 32767).astype(np.int16), SAMPLE_RATE, subtype="PCM_16")
