@@ -88,11 +88,11 @@ def main():
                             data=dataset.fingerprint()))
         run_grid(dataset, out, conditions, loso_folds(dataset.speakers), args.seeds, settings, args.n_jobs,
                  batch=args.batch)
-        tables = write_tables([r for r in load_jobs(out) if r["condition"] in conditions and r["seed"] in args.seeds],
-                              out, dataset.truth is not None)
     seconds = time.perf_counter() - start
 
     results = [r for r in load_jobs(out) if r["condition"] in conditions and r["seed"] in args.seeds]
+    if corpus is None:
+        tables = write_tables(results, out, dataset.truth is not None)
     utterance_epochs = sum(len(r["train"]["gold"]) * len(r["epochs"]) for r in results)
     print(f"\ndevice: {device}; {len(results)} jobs, n_jobs={args.n_jobs}, batch={args.batch}, amp={not args.no_amp}")
     print(f"wall time: {seconds:.0f} s ({seconds / 60:.1f} min)")
