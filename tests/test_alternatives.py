@@ -12,7 +12,8 @@ from minisermeta.folds import loso_folds
 from minisermeta.grid import load_jobs, run_grid
 from minisermeta.methods import (ALTERNATIVES, CONDITIONS, Batch, CoTeaching, ConfidentLearning,
                                  GeneralizedCrossEntropy, MetaWeightNet)
-from minisermeta.methods.confident_learning import held_out_cache, held_out_groups
+from minisermeta import held_out
+from minisermeta.methods.confident_learning import held_out_groups
 from minisermeta.train import make_trainer, train_job
 
 
@@ -208,7 +209,7 @@ def test_confident_learning_reads_held_out_predictions_its_other_action_computed
     settings = tiny_settings()
     relabel_alone = train_job(dataset, "cl_relabel", fold, seed=1, settings=settings)
     assert not relabel_alone["setup_cached"]
-    for entry in held_out_cache().iterdir():
+    for entry in held_out.cache().iterdir():
         entry.unlink()
     drop = train_job(dataset, "cl_drop", fold, seed=1, settings=settings)  # computes them
     fits, real = [], train.Trainer.fit
@@ -220,13 +221,13 @@ def test_confident_learning_reads_held_out_predictions_its_other_action_computed
     assert relabel["setup_seconds"] == pytest.approx(drop["setup_seconds"], rel=0.5)  # what computing them cost
     # another seed, settings or fold is another key: computed, not read
     other = train_job(dataset, "cl_relabel", fold, seed=2, settings=settings)
-    assert not other["setup_cached"] and len(list(held_out_cache().iterdir())) == 2
+    assert not other["setup_cached"] and len(list(held_out.cache().iterdir())) == 2
 
 
 def test_a_damaged_held_out_cache_entry_is_computed_again_with_a_warning(dataset, fold):
     settings = tiny_settings()
     first = train_job(dataset, "cl_drop", fold, seed=0, settings=settings)
-    (entry,) = held_out_cache().iterdir()
+    (entry,) = held_out.cache().iterdir()
     entry.write_bytes(entry.read_bytes()[:100])
     with pytest.warns(UserWarning, match=f"{entry.name} are unreadable"):
         again = train_job(dataset, "cl_drop", fold, seed=0, settings=settings)

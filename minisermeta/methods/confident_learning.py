@@ -3,26 +3,19 @@ then train without them or with them relabelled.
 
 The held-out predictions cost about four baseline trainings and are the same
 for both actions of one (fold, seed) job, so they are cached on disk
-(:func:`held_out_cache`), keyed by everything they are computed from; a job
+(``minisermeta.held_out``), keyed by everything they are computed from; a job
 served from the cache is the job that computed them, number for number.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import time
-import warnings
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ..atomic import write_atomically
+from .. import held_out
 from ..corpora.base import session_of
-from ..environment import home
 from ..meta import LabelWeights, class_frequency_weights
 from .base import rounded
 from .labels_weights import FixedTargets
@@ -99,7 +92,7 @@ class ConfidentLearning(FixedTargets):
     def out_of_fold_probs(self, trainer) -> np.ndarray:
         """Class probabilities of every training utterance from a baseline that did not train on its group.
 
-        Read from :func:`held_out_cache` where the same inputs computed them
+        Read from ``held_out.cache()`` where the same inputs computed them
         before; the random streams then move on as computing them moves them,
         so the job trains on as if it had.
         """
@@ -108,12 +101,12 @@ class ConfidentLearning(FixedTargets):
         if len(set(groups)) < 2:
             raise ValueError(f"confident learning needs training speakers of two sessions at least; this fold's "
                              f"are all of {session_of(data.speakers[train[0]])}")
-        path = held_out_cache() / f"{held_out_key(trainer, groups)}.npz"
-        cached = _read_cached(path, (len(train), data.n_classes))
+        path = held_out.cache() / f"{held_out.key(trainer, groups)}.npz"
+        cached = held_out.read(path, (len(train), data.n_classes))
         if cached is not None:
             for _ in sorted(set(groups)):
                 trainer.rng.spawn(1)  # as computing them spawns one generator per held-out network
-            _set_torch_rng(trainer.device, cached["torch_rng"], cached["cuda_rng"])
+            held_out.restore_torch_rng(trainer.device, cached)
             self.setup_seconds_ = float(cached["seconds"])
             return cached["probs"]
         start = time.perf_counter()
@@ -123,9 +116,7 @@ class ConfidentLearning(FixedTargets):
                                   trainer.rng.spawn(1)[0])  # type(trainer): this module imports no train
             inner.fit()
             probs[groups == group] = inner.log_probs(train[groups == group]).exp().cpu().numpy()
-        cpu, cuda = _torch_rng(trainer.device)
-        write_atomically(path, lambda file: np.savez(file, probs=probs, torch_rng=cpu, cuda_rng=cuda,
-                                                     seconds=time.perf_counter() - start), binary=True)
+        held_out.write(path, trainer.device, probs, time.perf_counter() - start)
         return probs
 
     def epoch_utterances(self, rng: np.random.Generator) -> np.ndarray:
@@ -136,60 +127,3 @@ class ConfidentLearning(FixedTargets):
         probability of each gold label (cleanlab's self-confidence)."""
         gold_prob = self.probs_[np.arange(len(self.train_)), self.trainer_.data.gold[self.train_]]
         return dict(super().record(), flagged=self.flagged_.astype(int).tolist(), trust=rounded(gold_prob))
-
-
-def held_out_cache() -> Path:
-    """Where held-out predictions are cached: ``held_out/`` in the cache folder (``environment.home``)."""
-    return home() / "held_out"
-
-
-@functools.cache
-def _code_digest() -> str:
-    """A hash of the library's source: another version of the code computes other predictions."""
-    digest = hashlib.blake2b(digest_size=8)
-    for path in sorted(Path(__file__).resolve().parents[1].rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def held_out_key(trainer, groups: np.ndarray) -> str:
-    """A hash of what a job's held-out predictions are computed from: the code, torch and its device and
-    threads, the fold's normalised data, the training, validation and held-out splits, the settings and the
-    state of every random stream they draw from."""
-    seq = trainer.rng.bit_generator.seed_seq
-    parts = dict(code=_code_digest(), torch=torch.__version__, device=str(trainer.device),
-                 threads=torch.get_num_threads(), data=trainer.data.fingerprint(),
-                 splits=hashlib.blake2b(b"".join(np.ascontiguousarray(a, dtype=np.int64).tobytes()
-                                                 for a in (trainer.train, trainer.valid, groups))).hexdigest(),
-                 settings=asdict(trainer.settings), rng=trainer.rng.bit_generator.state,
-                 spawned=[seq.entropy, list(seq.spawn_key), seq.n_children_spawned],
-                 torch_rng=hashlib.blake2b(b"".join(s.tobytes() for s in _torch_rng(trainer.device))).hexdigest())
-    return hashlib.blake2b(json.dumps(parts, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
-
-
-def _torch_rng(device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-    """The states of the torch generators the held-out networks draw from: the CPU's (initial weights) and,
-    on a GPU, the device's (dropout); an empty array for none."""
-    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.zeros(0, dtype=torch.uint8)
-    return torch.get_rng_state().numpy().copy(), cuda.numpy().copy()
-
-
-def _set_torch_rng(device: torch.device, cpu: np.ndarray, cuda: np.ndarray) -> None:
-    torch.set_rng_state(torch.from_numpy(np.asarray(cpu, dtype=np.uint8)))
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(torch.from_numpy(np.asarray(cuda, dtype=np.uint8)), device)
-
-
-def _read_cached(path: Path, shape: tuple[int, int]) -> dict | None:
-    """A cache entry, or None where there is none; a damaged one is computed again, with a warning."""
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path) as entry:
-            cached = {name: entry[name] for name in ("probs", "torch_rng", "cuda_rng", "seconds")}
-        if cached["probs"].shape != shape or not np.isfinite(cached["probs"]).all():
-            raise ValueError(f"probabilities of shape {cached['probs'].shape}, not {shape}, or not finite")
-    except Exception as error:  # a truncated or foreign file: the predictions are computed again
-        warnings.warn(f"held-out predictions in {path} are unreadable ({error}); computing them again")
-        return None
-    return cached
