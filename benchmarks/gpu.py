@@ -92,7 +92,7 @@ def main():
 
     results = [r for r in load_jobs(out) if r["condition"] in conditions and r["seed"] in args.seeds]
     if corpus is None:
-        tables = write_tables(results, out, dataset.truth is not None)
+        tables = write_tables(out)
     utterance_epochs = sum(len(r["train"]["gold"]) * len(r["epochs"]) for r in results)
     print(f"\ndevice: {device}; {len(results)} jobs, n_jobs={args.n_jobs}, batch={args.batch}, amp={not args.no_amp}")
     print(f"wall time: {seconds:.0f} s ({seconds / 60:.1f} min)")

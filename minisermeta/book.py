@@ -282,7 +282,7 @@ def corpus(book_setup: BookSetup | None = None, progress: bool = False) -> Corpu
 
 @dataclass
 class BookResults:
-    """The tables of a grid run (``pipeline.write_tables``) and its job results."""
+    """The tables (``pipeline.tables``) of some conditions of a grid run and their job results."""
 
     setup: BookSetup
     tables: dict[str, pd.DataFrame]
@@ -323,8 +323,8 @@ def results(book_setup: BookSetup | None = None, conditions=None, progress: bool
                            progress=progress, **book_setup.overrides)
     jobs = [r for r in grid.load_jobs(book_setup.run_dir)
             if r["condition"] in conditions and r["seed"] in book_setup.seeds]
-    tables = pipeline.write_tables(jobs, book_setup.run_dir, report.has_truth(jobs))
-    return BookResults(book_setup, tables, jobs, loaded=loaded)
+    # computed, not written: reading a run leaves its files as they are (reproduce wrote the run's tables)
+    return BookResults(book_setup, pipeline.tables(jobs, report.has_truth(jobs)), jobs, loaded=loaded)
 
 
 # -- small helpers the chapters show -----------------------------------------

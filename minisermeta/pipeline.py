@@ -44,8 +44,8 @@ def prepare(corpus: Corpus, feature_set: str = "paper32", progress: bool = True,
     return Dataset.from_corpus(corpus, features)
 
 
-def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "report.pd.DataFrame"]:
-    """Tables 2-3 and the data of Fig. 3 as CSV and Markdown under ``out``; returns them."""
+def tables(results: list[dict], has_truth: bool) -> dict[str, "report.pd.DataFrame"]:
+    """Tables 2-3, the data of Fig. 3 and the study's intervals of ``results`` (job results), by name."""
     tables = {"table2": report.table2(results), "table2_fold_mean": report.table2(results, estimator="fold_mean"),
               "table2_beside_paper": report.table2_beside_paper(results),
               "table2_fold_spread": report.fold_spread(results), "epochs_kept": report.kept_epochs(results),
@@ -67,10 +67,20 @@ def write_tables(results: list[dict], out: Path, has_truth: bool) -> dict[str, "
         tables["fig3_label_moves"] = report.label_moves(results)
     if has_truth and conditions & {"L", "L_w", "L_w_pretrained"}:
         tables["label_fixes"] = report.label_fixes(results)
-    for name, table in tables.items():  # each file whole or not at all, as the job files
+    return tables
+
+
+def write_tables(out: Path) -> dict[str, "report.pd.DataFrame"]:
+    """The :func:`tables` of every job in the run directory ``out``, written there as CSV and Markdown; returns them.
+
+    Whoever ran a part of the run, its files describe all of it.
+    """
+    results = load_jobs(out)
+    written = tables(results, report.has_truth(results))
+    for name, table in written.items():  # each file whole or not at all, as the job files
         write_atomically(out / f"{name}.csv", table.to_csv)
         write_atomically(out / f"{name}.md", lambda file: file.write(report.to_markdown(table) + "\n"))
-    return tables
+    return written
 
 
 def identity(run: dict) -> str:
@@ -141,7 +151,7 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
               out="runs/synthemo", n_jobs: int = -1, feature_set: str = "paper32", classes: str = "paper",
               progress: bool = True, strict: bool = True, batch: int = 1, test_speakers=None, dask: str | None = None,
               **overrides) -> dict:
-    """Run (or resume) the grid of Table 2 and write its tables; returns them by name.
+    """Run (or resume) the grid of Table 2 and write the run's tables; returns the tables of the asked jobs by name.
 
     ``corpus`` is ``'synthemo'``, an IEMOCAP-layout root or a :class:`Corpus`;
     ``preset_name`` a key of ``settings.PRESETS`` (default: ``settings.preset_name``);
@@ -156,7 +166,9 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     scheduler address, or "local"), one thread per job, every worker's threads
     busy; features are extracted here first.
     A run directory holds the jobs of one setup computed from one dataset: a
-    different one is refused (``check_run``).
+    different one is refused (``check_run``). The tables written in it are of
+    all its jobs (:func:`write_tables`); those returned, of ``conditions`` and
+    ``seeds`` (and ``test_speakers``) only.
     """
     methods = resolve(conditions)
     seeds = check_seeds(seeds)
@@ -190,8 +202,11 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
         seconds = _grid_estimate(dataset, {c: len(folds) * len(seeds) for c in methods}, methods, folds, paper, n_jobs)
         print(f"The paper preset (--preset paper; make reproduce ARGS=\"--preset paper\") runs this grid "
               f"in about {estimate.describe(seconds)} here.", flush=True)
-    results = [r for r in load_jobs(out) if r["condition"] in methods and r["seed"] in seeds]
-    return write_tables(results, out, corpus.has_truth)
+    written = write_tables(out)
+    tested = {f.test for f in folds}
+    every = load_jobs(out)
+    asked = [r for r in every if r["condition"] in methods and r["seed"] in seeds and r["fold"] in tested]
+    return written if len(asked) == len(every) else tables(asked, corpus.has_truth)
 
 
 def _grid_estimate(dataset: Dataset, todo: dict[str, int], methods: dict[str, Method], folds, settings: Settings,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import metrics, paper, stats
-from .corpora import Corpus, session_of, speaker_of
+from .corpora import Corpus, session_of
 from .methods import CONDITIONS
 
 
@@ -424,33 +424,33 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
 def label_cleaning(results: list[dict], condition: str = "L_w", confidence: float = 0.95) -> dict:
     """On a simulated corpus: whether ``condition``'s learned labels end more right than gold, with an interval.
 
-    The unit is the session the training utterances come from (SynthEmo's
-    utterance ids name their speaker, ``corpora.speaker_of``): for each, the
-    share of its utterances whose learned label is the truth minus the share
-    whose gold label is, over every job that trained on it (its utterances are
-    other sessions' training data in every fold but its own). Returns the
-    means over sessions of ``gold right %`` and ``learned right %``, their
-    difference ``diff`` with its t interval (``low``, ``high``) and p-value,
-    and the numbers of sessions and seeds.
+    The unit is the session of a job's test speaker, as for the scores and
+    ``correction.label_correction``: a session's jobs (its two folds, every
+    seed) pool their training utterances, and for each session the share whose
+    learned label is the truth minus the share whose gold label is makes one
+    value. Returns the means over sessions of ``gold right %`` and
+    ``learned right %``, their difference ``diff`` with its t interval
+    (``low``, ``high``) and p-value, and the numbers of sessions and seeds.
     """
-    counts: dict[str, np.ndarray] = {}  # session: [utterances, right in gold, right when learned]
-    for entry in _train_entries(results, condition):
+    group = _by_condition(results).get(condition)
+    if not group:
+        raise ValueError(f"no results of condition {condition!r}; run it first")
+    counts: dict[str, np.ndarray] = {}  # test session: [utterances, right in gold, right when learned]
+    for job in group:
+        entry = job["train"]
         if entry["truth"] is None or None in entry["truth"][:1]:
             raise ValueError("label_cleaning needs results of a corpus with true labels (SynthEmo)")
         truth = np.asarray(entry["truth"])
-        gold_right = np.asarray(entry["gold"]) == truth
-        learned_right = np.argmax(np.asarray(entry["s"]), axis=1) == truth
-        sessions = np.array([session_of(speaker_of(u)) for u in entry["utterances"]])
-        for session in np.unique(sessions):
-            here = sessions == session
-            counts[session] = counts.get(session, 0) + np.array(
-                [here.sum(), gold_right[here].sum(), learned_right[here].sum()])
+        learned = np.argmax(np.asarray(entry["s"]), axis=1)
+        session = session_of(job["fold"])
+        counts[session] = counts.get(session, 0) + np.array(
+            [len(truth), (np.asarray(entry["gold"]) == truth).sum(), (learned == truth).sum()])
     table = np.array([counts[session] for session in sorted(counts)], dtype=float)
     gold_right, learned_right = 100 * table[:, 1] / table[:, 0], 100 * table[:, 2] / table[:, 0]
     diff, low, high = stats.t_interval(learned_right - gold_right, confidence)
     return {"gold right %": gold_right.mean(), "learned right %": learned_right.mean(), "diff": diff, "low": low,
             "high": high, "p": stats.t_test(learned_right - gold_right), "sessions": len(table),
-            "seeds": len({r["seed"] for r in _by_condition(results)[condition]})}
+            "seeds": len({r["seed"] for r in group})}
 
 
 def _all_turns(corpus_root) -> pd.DataFrame:

@@ -375,7 +375,7 @@ def noise_cleaning(sweeps: dict[float, dict[str, list[dict]]], condition: str = 
     """At each annotator noise (``{noise: sweep}``): do the nested choice's learned labels end more right than gold?
 
     ``report.label_cleaning`` of the jobs :func:`nested_choice` picks, the
-    session of the training utterances as the unit; Holm's correction over
+    session of a job's test speaker as the unit; Holm's correction over
     the noise levels. ``verdict``: "cleaner" when the difference is positive
     and its Holm p below 1 - ``confidence``, "less clean" when negative and
     below, else "not shown".

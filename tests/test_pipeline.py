@@ -61,6 +61,23 @@ def test_reproduce_runs_the_folds_of_the_test_speakers_asked_for(tiny_corpus, tm
                   test_speakers=["Ses09F"], **TINY)
 
 
+def test_a_run_directorys_tables_describe_all_its_jobs_whoever_ran_a_part(tiny_corpus, tmp_path):
+    out, speakers = tmp_path / "run", ["Ses01F", "Ses02M"]
+    reproduce(tiny_corpus, preset_name="quick", conditions=["blstm_att"], out=out, n_jobs=1, progress=False,
+              test_speakers=speakers, **TINY)
+    asked = reproduce(tiny_corpus, preset_name="quick", conditions=["L"], out=out, n_jobs=1, progress=False,
+                      test_speakers=speakers, **TINY)
+    assert list(asked["table2"].index) == ["BLSTM + ATT + L"]  # what was asked for
+    def rows(csv: str) -> dict[str, str]:  # a table's rows by method, its header lines left out
+        lines = csv.splitlines()
+        return {line.split(",")[0]: line for line in lines[[l.split(",")[0] for l in lines].index("Method") + 1:]}
+
+    written = rows((out / "table2.csv").read_text())
+    assert list(written) == ["BLSTM + ATT", "BLSTM + ATT + L"]  # the whole run, baseline kept
+    assert written["BLSTM + ATT + L"] == rows(asked["table2"].to_csv())["BLSTM + ATT + L"]
+    assert (out / "table2_paired.csv").is_file()  # L against the baseline: a table of the run, not of the call
+
+
 def test_corpus_location_moves_with_the_home_folder(tmp_path, monkeypatch):
     for machine in ("a", "b"):
         monkeypatch.setenv("MINISERMETA_HOME", str(tmp_path / machine))
