@@ -153,6 +153,19 @@ def test_one_name_is_one_condition_and_bad_settings_are_refused_early():
         preset("quick", patience=0)
 
 
+def test_vote_targets_on_a_corpus_without_votes_are_refused_not_trained_as_the_baseline():
+    from dataclasses import replace
+
+    from helpers import toy_dataset
+
+    dataset = toy_dataset(per_speaker=8)
+    voteless = replace(dataset, votes=np.eye(4, dtype=np.float32)[dataset.gold])  # what a corpus without votes packs
+    fold = loso_folds(dataset.speakers)[0]
+    with pytest.raises(ValueError, match="vote proportions are its gold label .* is the baseline"):
+        train_job(voteless, "soft_target", fold, 0, tiny_settings(max_epochs=1))
+    assert train_job(dataset, "soft_target", fold, 0, tiny_settings(max_epochs=1))["epochs"]
+
+
 def test_recorded_floats_are_rounded_and_print_short():
     import json
 

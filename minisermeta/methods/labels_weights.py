@@ -35,8 +35,13 @@ class FixedTargets(Method):
         super().setup(trainer)
         data, train, settings = trainer.data, trainer.train, trainer.settings
         self.gold_ = data.gold
-        fixed = {"gold": np.eye(data.n_classes, dtype=np.float32)[data.gold[train]],
-                 "votes": data.votes[train], "smoothed": None}[self.targets]  # smoothed: l_n at its start
+        one_hot = np.eye(data.n_classes, dtype=np.float32)[data.gold[train]]
+        if self.targets == "votes" and np.array_equal(data.votes[train], one_hot):
+            # a corpus without votes keeps gold as each utterance's vote row: "votes" would be the baseline, unsaid
+            raise ValueError(f"{self.title or 'targets=votes'}: every training utterance's vote proportions are its "
+                             f"gold label (the corpus records no annotator votes, or they all agree), so training on "
+                             f"them is the baseline; run it on a corpus with votes (IEMOCAP, CREMA-D, SynthEmo)")
+        fixed = {"gold": one_hot, "votes": data.votes[train], "smoothed": None}[self.targets]  # smoothed: l_n at its start
         self.labels_ = LabelWeights(data.gold[train], data.n_classes, label_scale=settings.label_scale,
                                     learn_labels=self.learns_labels, learn_weights=self.learns_weights,
                                     class_weighted=self.class_weighted, targets=fixed).to(trainer.device)
