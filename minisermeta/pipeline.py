@@ -76,7 +76,10 @@ def write_tables(out: Path) -> dict[str, "report.pd.DataFrame"]:
     Whoever ran a part of the run, its files describe all of it.
     """
     results = load_jobs(out)
-    written = tables(results, report.has_truth(results))
+    return _write(out, tables(results, report.has_truth(results)))
+
+
+def _write(out: Path, written: dict[str, "report.pd.DataFrame"]) -> dict[str, "report.pd.DataFrame"]:
     for name, table in written.items():  # each file whole or not at all, as the job files
         write_atomically(out / f"{name}.csv", table.to_csv)
         write_atomically(out / f"{name}.md", lambda file: file.write(report.to_markdown(table) + "\n"))
@@ -202,9 +205,9 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
         seconds = _grid_estimate(dataset, {c: len(folds) * len(seeds) for c in methods}, methods, folds, paper, n_jobs)
         print(f"The paper preset (--preset paper; make reproduce ARGS=\"--preset paper\") runs this grid "
               f"in about {estimate.describe(seconds)} here.", flush=True)
-    written = write_tables(out)
-    tested = {f.test for f in folds}
     every = load_jobs(out)
+    written = _write(out, tables(every, corpus.has_truth))  # write_tables, with the jobs loaded once
+    tested = {f.test for f in folds}
     asked = [r for r in every if r["condition"] in methods and r["seed"] in seeds and r["fold"] in tested]
     return written if len(asked) == len(every) else tables(asked, corpus.has_truth)
 

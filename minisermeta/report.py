@@ -317,11 +317,15 @@ def kept_epochs(results: list[dict]) -> pd.DataFrame:
     return table.loc[[names[c] for c in _ordered(_by_condition(results))]]
 
 
-def _train_entries(results: list[dict], condition: str) -> list[dict]:
+def _jobs_of(results: list[dict], condition: str) -> list[dict]:
     group = _by_condition(results).get(condition)
     if not group:
         raise ValueError(f"no results of condition {condition!r}; run it first")
-    return [r["train"] for r in group]
+    return group
+
+
+def _train_entries(results: list[dict], condition: str) -> list[dict]:
+    return [r["train"] for r in _jobs_of(results, condition)]
 
 
 def table3(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
@@ -432,9 +436,7 @@ def label_cleaning(results: list[dict], condition: str = "L_w", confidence: floa
     ``learned right %``, their difference ``diff`` with its t interval
     (``low``, ``high``) and p-value, and the numbers of sessions and seeds.
     """
-    group = _by_condition(results).get(condition)
-    if not group:
-        raise ValueError(f"no results of condition {condition!r}; run it first")
+    group = _jobs_of(results, condition)
     counts: dict[str, np.ndarray] = {}  # test session: [utterances, right in gold, right when learned]
     for job in group:
         entry = job["train"]

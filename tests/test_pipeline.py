@@ -68,6 +68,7 @@ def test_a_run_directorys_tables_describe_all_its_jobs_whoever_ran_a_part(tiny_c
     asked = reproduce(tiny_corpus, preset_name="quick", conditions=["L"], out=out, n_jobs=1, progress=False,
                       test_speakers=speakers, **TINY)
     assert list(asked["table2"].index) == ["BLSTM + ATT + L"]  # what was asked for
+
     def rows(csv: str) -> dict[str, str]:  # a table's rows by method, its header lines left out
         lines = csv.splitlines()
         return {line.split(",")[0]: line for line in lines[[l.split(",")[0] for l in lines].index("Method") + 1:]}
