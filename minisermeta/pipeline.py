@@ -20,7 +20,7 @@ from .features import extract
 from .folds import loso_folds
 from .atomic import write_atomically
 from .grid import check_seeds, dask_cluster, job_path, load_jobs, read_json, run_grid, threads_per_job, worker_count, write_json
-from .methods import Method, resolve
+from .methods import LAPTOP_CONDITIONS, PAPER_CONDITIONS, Method, resolve
 from .settings import Settings, preset, preset_name as resolve_preset
 from . import estimate
 
@@ -158,8 +158,8 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
 
     ``corpus`` is ``'synthemo'``, an IEMOCAP-layout root or a :class:`Corpus`;
     ``preset_name`` a key of ``settings.PRESETS`` (default: ``settings.preset_name``);
-    ``conditions`` names from ``methods.CONDITIONS`` (default: the paper's
-    Table 2, ``methods.PAPER_CONDITIONS``) or a ``{name: Method}`` dict;
+    ``conditions`` names from ``methods.CONDITIONS`` or a ``{name: Method}``
+    dict (default: :func:`default_conditions` of the preset);
     ``overrides`` change single fields of the preset (e.g. ``max_epochs=2``);
     ``strict=False`` skips unreadable files and utterances (``--lenient``);
     ``batch`` > 1 trains that many jobs at once per process (``batched``; on
@@ -173,11 +173,11 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     all its jobs (:func:`write_tables`); those returned, of ``conditions`` and
     ``seeds`` (and ``test_speakers``) only.
     """
-    methods = resolve(conditions)
+    preset_name = resolve_preset(preset_name)
+    methods = resolve(default_conditions(preset_name) if conditions is None else conditions)
     seeds = check_seeds(seeds)
     if Path(out).exists() and not Path(out).is_dir():
         raise ValueError(f"{out} is a file, not a run directory; choose another --out")
-    preset_name = resolve_preset(preset_name)
     settings = preset(preset_name, **overrides)
     corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus, classes=classes, strict=strict)
     out = Path(out)
@@ -200,16 +200,32 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     with dask_cluster(dask) as client:
         run_grid(dataset, out, methods, folds, seeds, settings, -1 if client else n_jobs, progress, batch,
                  threads=1 if client else None)
-    if progress and preset_name == "small" and any(todo.values()):  # the CPU's default: say what the paper's costs
-        paper = preset("paper", device=settings.device)
-        seconds = _grid_estimate(dataset, {c: len(folds) * len(seeds) for c in methods}, methods, folds, paper, n_jobs)
-        print(f"The paper preset (--preset paper; make reproduce ARGS=\"--preset paper\") runs this grid "
-              f"in about {estimate.describe(seconds)} here.", flush=True)
+    if progress and preset_name == "small" and any(todo.values()):  # the CPU's default: say what it left out
+        print(beyond(dataset, folds, seeds, settings, n_jobs), flush=True)
     every = load_jobs(out)
     written = _write(out, tables(every, corpus.has_truth))  # write_tables, with the jobs loaded once
     tested = {f.test for f in folds}
     asked = [r for r in every if r["condition"] in methods and r["seed"] in seeds and r["fold"] in tested]
     return written if len(asked) == len(every) else tables(asked, corpus.has_truth)
+
+
+def default_conditions(preset_name: str) -> tuple[str, ...]:
+    """The conditions :func:`reproduce` runs when none are named: Table 2's (``methods.PAPER_CONDITIONS``), or,
+    on the ``small`` preset (a CPU's default), ``methods.LAPTOP_CONDITIONS``: the paper's method, its baseline
+    and its control, within 20 minutes on 2 cores."""
+    return LAPTOP_CONDITIONS if preset_name == "small" else tuple(PAPER_CONDITIONS)
+
+
+def beyond(dataset: Dataset, folds, seeds, settings: Settings, n_jobs: int) -> str:
+    """How to run Table 2 in full from the ``small`` preset's run, and the paper's network, with their cost here."""
+    table2 = resolve(PAPER_CONDITIONS)
+    jobs = {c: len(folds) * len(seeds) for c in table2}
+    small = _grid_estimate(dataset, jobs, table2, folds, settings, n_jobs)
+    paper = _grid_estimate(dataset, jobs, table2, folds, preset("paper", device=settings.device), n_jobs)
+    return (f"Table 2's {len(table2)} conditions on this preset: --conditions {','.join(table2)} "
+            f"(about {estimate.describe(small)} here). With the paper's network (the default on a GPU): "
+            f"--preset paper, e.g. make reproduce ARGS=\"--preset paper\" (Table 2: about "
+            f"{estimate.describe(paper)} here).")
 
 
 def _grid_estimate(dataset: Dataset, todo: dict[str, int], methods: dict[str, Method], folds, settings: Settings,
@@ -228,8 +244,8 @@ def plan(dataset: Dataset, todo: dict[str, int], methods: dict[str, Method], fol
     ``estimate``), and only for one job per process (``batch`` 1).
     """
     n = sum(todo.values())
-    text = (f"Plan: {n} of {len(methods) * len(folds) * len(seeds)} jobs to run ({len(methods)} condition(s) x "
-            f"{len(folds)} folds x {len(seeds)} seed(s)), preset {preset_name}, "
+    text = (f"Plan: {n} of {len(methods) * len(folds) * len(seeds)} jobs to run ({len(methods)} condition(s): "
+            f"{', '.join(methods)} x {len(folds)} folds x {len(seeds)} seed(s)), preset {preset_name}, "
             f"{min(worker_count(n_jobs), max(n, 1))} at a time")
     if not n or batch > 1:
         return text + "."

@@ -130,7 +130,8 @@ def test_the_plan_counts_what_is_left_and_estimates_from_a_timed_epoch(dataset, 
     monkeypatch.setattr(estimate, "epoch_seconds", lambda *args, **kwargs: 1.0)  # one epoch: 1 s, exactly
     text = plan(dataset, {"blstm_att": 6, "oversampling": 0, "L_w_pretrained": 6}, methods, folds, [0, 1], settings,
                 "quick", n_jobs=2)
-    assert text.startswith("Plan: 12 of 36 jobs to run (3 condition(s) x 6 folds x 2 seed(s)), preset quick, 2 at a")
+    assert text.startswith("Plan: 12 of 36 jobs to run (3 condition(s): blstm_att, oversampling, L_w_pretrained "
+                           "x 6 folds x 2 seed(s)), preset quick, 2 at a")
     # 8 epochs a phase; the pretrained variant: a pretraining phase, then one with the l/w epoch's extra pass
     expected = (6 * 8 + 6 * 8 * (1 + methods["L_w_pretrained"].cost)) / 2
     assert f"about {estimate.describe(expected)}" in text
@@ -138,6 +139,23 @@ def test_the_plan_counts_what_is_left_and_estimates_from_a_timed_epoch(dataset, 
     assert over > estimate.job_seconds(dataset, methods["blstm_att"], folds[0], settings, 1.0)  # more utterances
     assert plan(dataset, {"blstm_att": 0}, methods, folds, [0], settings, "quick", 2).endswith("at a time.")
     assert estimate.describe(40) == "40 s" and estimate.describe(720) == "12 min" and estimate.describe(12600) == "3.5 h"
+
+
+def test_the_default_grid_is_table_2_but_on_a_cpus_small_preset_the_method_its_baseline_and_its_control(
+        dataset, monkeypatch):
+    from minisermeta import estimate
+    from minisermeta.folds import loso_folds
+    from minisermeta.methods import LAPTOP_CONDITIONS, PAPER_CONDITIONS
+    from minisermeta.pipeline import beyond, default_conditions
+
+    assert default_conditions("paper") == default_conditions("quick") == tuple(PAPER_CONDITIONS)
+    assert default_conditions("small") == LAPTOP_CONDITIONS == ("blstm_att", "smoothed", "L_w")
+    # what the small preset's run says it left out: Table 2 in full, and the paper's network, each timed here
+    timed = []
+    monkeypatch.setattr(estimate, "epoch_seconds", lambda *args, **kwargs: timed.append(args[2]) or 1.0)
+    text = beyond(dataset, loso_folds(dataset.speakers), [0], tiny_settings(), n_jobs=2)
+    assert f"--conditions {','.join(PAPER_CONDITIONS)}" in text and "--preset paper" in text
+    assert [s.model.lstm_units for s in timed] == [tiny_settings().model.lstm_units, 128]  # this preset, then the paper's
 
 
 def test_epoch_seconds_times_a_real_epoch(dataset):

@@ -76,6 +76,12 @@ CONDITIONS = {
                                                 title="BLSTM + ATT + L + w pretrained on one-hot gold"),
 }
 
+# The default grid of the `small` preset, a CPU's default (settings.preset_name): the paper's method, its baseline, and
+# the control that separates learning l and w from training on smoothed targets (the study's headline contrast). Ten
+# folds of these three end within 20 minutes on 2 cores (`make reproduce`; Table 2's eight take about twice as long),
+# and they are the seed-0 jobs of results/study-small, so a laptop's run can be checked against the committed one.
+LAPTOP_CONDITIONS = ("blstm_att", "smoothed", "L_w")
+
 # The methods a course compares the paper's with (chapter "Other ways to learn from ambiguous labels"). Each is the
 # baseline (gold one-hot targets, eq. 4 weights) with one change; label smoothing is the "smoothed" control above.
 ALTERNATIVES = {
