@@ -111,6 +111,17 @@ def side_by_side(results: list[dict], conditions=COMPARED, baseline: str = "blst
     return table
 
 
+def real_differences(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, dict[str, float]]:
+    """Of a :func:`side_by_side` table, ``{method: {target: UA − baseline}}`` for each difference whose Holm-corrected
+    p is below ``alpha``: a method appears with the targets (gold, truth) on which it differs, and no others."""
+    real: dict[str, dict[str, float]] = {}
+    for name, row in table.iterrows():
+        for against in ("gold", "truth"):
+            if f"p Holm ({against})" in table and row[f"p Holm ({against})"] < alpha:
+                real.setdefault(name, {})[against] = row[f"UA − baseline ({against})"]
+    return real
+
+
 def forget_rates(results: list[dict]) -> tuple[pd.DataFrame, dict[str, str], list[dict]]:
     """Co-teaching's forget rate chosen on validation speakers, as the study chooses the l/w update.
 

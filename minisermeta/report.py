@@ -504,6 +504,48 @@ def per_class_effects(table: pd.DataFrame, baseline: str = "BLSTM + ATT", measur
     return delta
 
 
+def by_session(results: list[dict], statistic, confidence: float = 0.95) -> pd.DataFrame:
+    """A statistic of job results (a function of a list of them, returning a Series: a column of Table 3, the
+    cells of Fig. 3), computed on each test session's jobs apart (its folds and seeds pooled) and given per key
+    as the mean over sessions with its t interval: sessions are the unit, as for the scores and
+    :func:`label_cleaning`. A key a session lacks (NaN) is left out of that key's interval."""
+    groups: dict[str, list[dict]] = {}
+    for r in results:
+        groups.setdefault(session_of(r["fold"]), []).append(r)
+    if not groups:
+        raise ValueError("by_session needs job results")
+    values = pd.DataFrame({session: pd.Series(statistic(jobs)) for session, jobs in sorted(groups.items())}).T
+    rows = {key: dict(zip(("mean", "low", "high"), stats.t_interval(values[key].dropna(), confidence)),
+                      sessions=int(values[key].notna().sum())) for key in values}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def table3_fig3_by_session(results: list[dict], condition: str = "L_w", confidence: float = 0.95) -> pd.DataFrame:
+    """Table 3's learned w per gold class and the Fig. 3 moves the paper reads in words, each with a t interval
+    over sessions (:func:`by_session`) and the paper's value beside it; on a simulated corpus also the mean w of
+    wrong gold labels minus that of right ones (positive: wrong labels get less weight), which the paper could
+    not measure. ``paper inside``: whether the paper's value lies in our interval (the corpora differ, so this
+    reads where the two part, not whether one is wrong)."""
+    jobs = _jobs_of(results, condition)
+
+    def statistic(group):
+        values = {f"learned w, {name}": w for name, w in table3(group, condition).loc["Learned w"].items()}
+        values.update({f"{move} (%)": percent for move, percent
+                       in fig3_beside_paper(label_moves(group, condition))["ours (%)"].items()})
+        if has_truth(group):
+            w = weights_vs_truth(group, condition)["all"]
+            values["w of wrong gold − right gold"] = w["gold wrong"] - w["gold right"]
+        return values
+
+    table = by_session(jobs, statistic, confidence)
+    paper_values = {f"learned w, {name}": w for name, w in zip(_titled(paper.EMOTIONS), paper.TABLE3["learned"])}
+    paper_values.update({f"{gold} → {learned} (%)": percent for (gold, learned), (percent, _) in paper.FIG3_READ.items()})
+    table["paper"] = pd.Series(paper_values)
+    table["paper inside"] = [None if np.isnan(value) else bool(low <= value <= high)  # None: no paper value
+                             for value, low, high in zip(table["paper"], table["low"], table["high"])]
+    return table
+
+
 def weights_vs_truth(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
     """On a simulated corpus: mean learned w_n per gold class, for right and for wrong gold labels.
 

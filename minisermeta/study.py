@@ -58,6 +58,9 @@ CLAIMS = (
     Claim("w alone beats the baseline", "Table 2", "w", "blstm_att"),
     Claim("L alone beats the baseline", "Table 2", "L", "blstm_att"),
     Claim("w has more influence than L", "section 4", "w", "L"),
+    # Table 2's ordering: the full model above each of its halves.
+    Claim("L + w beats L alone", "Table 2", "L_w", "L"),
+    Claim("L + w beats w alone", "Table 2", "L_w", "w"),
     Claim("L + w beats oversampling", "section 4: \"much better\"", "L_w", "oversampling"),
     Claim("L + w beats undersampling", "section 4: \"much better\"", "L_w", "undersampling"),
     Claim("pretraining L + w helps", "section 4: it \"did not seem to work better\"", "L_w_pretrained", "L_w",

@@ -147,7 +147,11 @@ def test_the_committed_comparison_methods_are_today_s_and_in_whole_seeds(monkeyp
             folds.setdefault((job["condition"], job["seed"]), set()).add(job["fold"])
     partial = sorted(key for key, found in folds.items() if len(found) != 10)
     assert not partial, f"seeds without all ten folds: {partial}"
-    assert len(book.other_methods(full)) == sum(len(found) for found in folds.values())
+    jobs = book.other_methods(full)
+    assert len(jobs) == sum(len(found) for found in folds.values())
+    compared = comparison.compared(jobs)  # co-teaching: each session's jobs at its chosen forget rate
+    seeds = {c: sorted({r["seed"] for r in compared if r["condition"] == c}) for c in comparison.COMPARED}
+    assert all(found == [0, 1, 2, 3, 4] for found in seeds.values()), seeds  # chapter 10: "five seeds" each
 
 
 def test_the_committed_noise_runs_hold_every_distrusting_method(monkeypatch):
@@ -161,7 +165,8 @@ def test_the_committed_noise_runs_hold_every_distrusting_method(monkeypatch):
     for noise, jobs in found.items():
         assert {(r["condition"], r["fold"]) for r in jobs} == \
             {(c, f.test) for c in book.NOISE_METHODS for f in book.loso_folds(book.SPEAKERS)}, noise
-        assert all(r["seed"] == 0 and r["method"] == CONDITIONS[r["condition"]].describe() for r in jobs), noise
+        assert len(jobs) == len(book.NOISE_METHODS) * 10, noise  # one job per (method, fold): seed 0's alone
+        assert all(r["method"] == CONDITIONS[r["condition"]].describe() for r in jobs), noise
 
 
 def test_the_saved_notebooks_show_the_full_mode(monkeypatch):

@@ -1,6 +1,7 @@
 """Which labels a method distrusts, against the truth; and the methods side by side."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import tiny_settings
 
@@ -8,6 +9,7 @@ from minisermeta import comparison, correction
 from minisermeta.folds import loso_folds
 from minisermeta.grid import load_jobs, run_grid
 from minisermeta.methods import CONDITIONS, CoTeaching
+from minisermeta.report import paired_by_session
 
 
 def job(condition, trust=None, flagged=None, s=None, w=None, method=None, seed=0, fold="Ses01F", seconds=10.0):
@@ -120,8 +122,26 @@ def test_the_methods_side_by_side(compared):
     assert np.isnan(table.loc["BLSTM + ATT", "UA − baseline (gold)"])
     assert np.isfinite(table.loc["BLSTM + ATT + co-teaching", ["UA − baseline (truth)", "precision", "AUROC"]]).all()
     assert np.isnan(table.loc["BLSTM + ATT + generalized cross-entropy", "precision"])  # reweights, flags nothing
-    assert (table["p Holm (gold)"].dropna() >= 0).all() and table["seeds"].eq(1).all()
+    assert table["seeds"].eq(1).all()
+    # Holm over both targets' rows at once: every corrected p at least its own raw p, at most 1, and the smallest
+    # of all the raw ones multiplied by the size of the family (6: three methods, two targets)
+    raw = {a: paired_by_session(compared, against=a)["UA p"].dropna() for a in ("gold", "truth")}
+    assert sum(map(len, raw.values())) == 6
+    for against, p in raw.items():
+        holm = table.loc[p.index, f"p Holm ({against})"]
+        assert (holm >= p - 1e-12).all() and (holm <= 1).all()
+    smallest = min(raw, key=lambda a: raw[a].min())
+    assert table[f"p Holm ({smallest})"].min() == pytest.approx(min(1, 6 * raw[smallest].min()))
     assert table.loc["BLSTM + ATT", "× baseline time"] == 1
+
+
+def test_real_differences_name_only_the_targets_whose_holm_p_is_below_alpha():
+    table = pd.DataFrame({"UA − baseline (gold)": [np.nan, -4.4, -5.8, 1.0], "p Holm (gold)": [np.nan, 0.04, 0.001, 0.6],
+                          "UA − baseline (truth)": [np.nan, -4.2, -6.1, 1.3],
+                          "p Holm (truth)": [np.nan, 0.19, 0.01, 0.4]}, index=["base", "relabel", "gce", "smoothed"])
+    assert comparison.real_differences(table) == {"relabel": {"gold": -4.4}, "gce": {"gold": -5.8, "truth": -6.1}}
+    assert comparison.real_differences(table, alpha=0.001) == {}
+    assert comparison.real_differences(table.filter(like="gold")) == {"relabel": {"gold": -4.4}, "gce": {"gold": -5.8}}
 
 
 def test_without_truth_the_methods_are_compared_on_gold_alone(compared):

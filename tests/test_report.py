@@ -157,6 +157,39 @@ def test_table3_and_label_moves(results):
         report.table3(results, condition="L")
 
 
+def test_by_session_takes_each_sessions_jobs_apart_and_gives_a_t_interval_over_sessions():
+    from scipy import stats as scipy_stats
+
+    # learned w of one happiness utterance per job; session 1 has two folds and two seeds, pooled into one value
+    w = {("Ses01F", 0): 0.4, ("Ses01M", 0): 0.6, ("Ses01F", 1): 0.8, ("Ses01M", 1): 0.2, ("Ses02F", 0): 1.0,
+         ("Ses03M", 0): 0.7}
+    results = [dict(condition="L_w", fold=fold, seed=seed, train=dict(gold=[0], w=[value], initial_w=[1.0]))
+               for (fold, seed), value in w.items()]
+    table = report.by_session(results, lambda jobs: report.table3(jobs).loc["Learned w"])
+    per_session = [0.5, 1.0, 0.7]  # Ses01's four jobs pooled, Ses02, Ses03
+    low, high = scipy_stats.t.interval(0.95, 2, loc=np.mean(per_session), scale=scipy_stats.sem(per_session))
+    assert table.loc["Happiness", ["mean", "low", "high"]].tolist() == pytest.approx([np.mean(per_session), low, high])
+    assert table.loc["Happiness", "sessions"] == 3
+    assert table.loc["Sadness", "sessions"] == 0 and np.isnan(table.loc["Sadness", "mean"])  # no sadness utterance
+    with pytest.raises(ValueError, match="needs job results"):
+        report.by_session([], len)
+
+
+def test_table3_and_fig3_by_session_beside_the_paper(results):
+    onehot = np.eye(4).tolist()
+    other = _result("L_w", "Ses02F", [0, 1], [0, 1], [0, 0, 3, 3], [onehot[0], onehot[0], onehot[3], onehot[2]],
+                    [0.5, 0.5, 1.0, 2.0], [1.0] * 4, truth_train=[0, 1, 3, 3])
+    table = report.table3_fig3_by_session(results + [other])
+    # Ses01's two L + w jobs pool: happiness w 2.0 and 1.0; Ses02's: 0.5 and 0.5
+    assert table.loc["learned w, Happiness", ["mean", "sessions"]].tolist() == [1.0, 2]
+    assert table.loc["learned w, Happiness", "paper"] == 1.32 and table.loc["learned w, Happiness", "paper inside"]
+    assert table.loc["happiness → happiness (%)", "mean"] == pytest.approx(75)  # 50 % kept in Ses01, 100 % in Ses02
+    # wrong minus right gold labels' mean w: Ses01 2.0 - 0.8, Ses02 0.5 - 3.5 / 3
+    assert table.loc["w of wrong gold − right gold", "mean"] == pytest.approx((1.2 + 0.5 - 3.5 / 3) / 2)
+    assert np.isnan(table.loc["w of wrong gold − right gold", "paper"])
+    assert table.loc["anger → neutral (%)", "paper"] == 10
+
+
 def _scored(condition, fold, seed, hits, total=4):
     """A job whose test speaker has ``hits`` of ``total`` utterances right, one per class in turn."""
     true = [k % 4 for k in range(total)]

@@ -78,8 +78,9 @@ CONDITIONS = {
 
 # The default grid of the `small` preset, a CPU's default (settings.preset_name): the paper's method, its baseline, and
 # the control that separates learning l and w from training on smoothed targets (the study's headline contrast). Ten
-# folds of these three end within 20 minutes on 2 cores (`make reproduce`; Table 2's eight take about twice as long),
-# and they are the seed-0 jobs of results/study-small, so a laptop's run can be checked against the committed one.
+# folds of these three end within 20 minutes on 2 cores (`make reproduce`: 9.4 min from a fresh clone; Table 2's eight
+# take more than twice as long). They are the (condition, fold, seed) jobs of results/study-small's seed 0; another
+# CPU reproduces those to float rounding for the first epochs, then training drifts apart (5 of 30 jobs identical).
 LAPTOP_CONDITIONS = ("blstm_att", "smoothed", "L_w")
 
 # The methods a course compares the paper's with (chapter "Other ways to learn from ambiguous labels"). Each is the
