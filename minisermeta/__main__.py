@@ -116,8 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     _corpus_arguments(p)
     p.add_argument("--preset", choices=tuple(PRESETS), default=None,
                    help="default: quick when MINISERMETA_QUICK or CI is set, else paper on a GPU and small on a CPU")
-    p.add_argument("--conditions", type=_names, default=None, help="comma-separated names of minisermeta.methods.CONDITIONS; default: Table 2's eight, or on the "
-                        "small preset (a CPU's default) the paper's method, its baseline and its control: "
+    p.add_argument("--conditions", type=_names, default=None,
+                   help="comma-separated names of minisermeta.methods.CONDITIONS; default: Table 2's eight, or on "
+                        "the small preset (a CPU's default) the paper's method, its baseline and its control: "
                         "blstm_att,smoothed,L_w")
     p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated integers >= 0")
     p.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<corpus>-<preset>)")
