@@ -149,10 +149,14 @@ def sweep(book_setup: BookSetup, progress: bool | None = None) -> dict[str, list
 
 
 def label_scales(book_setup: BookSetup, jobs: list[dict], progress: bool | None = None) -> dict[float, list[dict]]:
-    """``study.SCALE_CONDITIONS`` at each label scale of ``study.SCALES``, seed 0: ``{scale: job results}``.
+    """``study.SCALE_CONDITIONS`` at each label scale of ``study.SCALES``: ``{scale: job results}``.
 
-    Scale 1 is read from ``jobs`` (the setup's run); the other scales run (or
-    load) in the sweep's setting at that scale, beside L + w's jobs there.
+    The other scales run seed 0 (or load it) in the sweep's setting at that
+    scale, beside L + w's jobs there, and read every seed run there since
+    (the study's seeds, in ``results/``). Scale 1 is read from ``jobs`` (the
+    setup's run). Every scale keeps the seeds of which every scale and
+    condition has all ten folds (``study.whole_seeds``), so that the scales
+    compare like with like and a grid still running adds no partial seed.
     Quick mode: scales 1 and 10, the smoothed control and L + w only.
     """
     scales, conditions = ((1.0, 10.0), ("smoothed", "L_w")) if book_setup.quick \
@@ -160,8 +164,10 @@ def label_scales(book_setup: BookSetup, jobs: list[dict], progress: bool | None 
     found = _sweep(book_setup, sweep_root(book_setup),
                    {study.SCALES[scale]: conditions for scale in scales if scale != 1.0}, progress=progress)
     by_scale = {scale: found[study.SCALES[scale]] for scale in scales if scale != 1.0}
-    by_scale[1.0] = [r for r in jobs if r["condition"] in conditions and r["seed"] == 0]
-    return by_scale
+    by_scale[1.0] = [r for r in jobs if r["condition"] in conditions]
+    folds = len(loso_folds(SPEAKERS))
+    seeds = set.intersection(*(study.whole_seeds(results, conditions, folds) for results in by_scale.values()))
+    return {scale: [r for r in by_scale[scale] if r["seed"] in seeds] for scale in sorted(by_scale)}
 
 
 # The sweep at other annotator noise: the three settings with the highest validation UA at the default noise
@@ -232,10 +238,8 @@ def other_methods(book_setup: BookSetup, progress: bool | None = None) -> list[d
                            test_speakers=[f.test for f in folds], **book_setup.overrides)
     tested = {f.test for f in folds}
     jobs = [r for r in grid.load_jobs(book_setup.run_dir) if r["condition"] in conditions and r["fold"] in tested]
-    count: dict[tuple[str, int], int] = {}
-    for r in jobs:
-        count[r["condition"], r["seed"]] = count.get((r["condition"], r["seed"]), 0) + 1
-    return [r for r in jobs if count[r["condition"], r["seed"]] == len(folds)]
+    whole = {condition: study.whole_seeds(jobs, [condition], len(folds)) for condition in conditions}
+    return [r for r in jobs if r["seed"] in whole[r["condition"]]]
 
 
 # The methods whose label correction chapter 10 follows across annotator noise: the paper's L + w and each

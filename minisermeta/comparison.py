@@ -12,7 +12,7 @@ import pandas as pd
 from . import stats, study
 from .correction import label_correction
 from .methods import CONDITIONS, FORGET_RATES
-from .report import _by_condition, _ordered, has_truth, paired_by_session, titles
+from .report import _by_condition, _ordered, has_truth, paired_by_session, session_intervals, titles
 
 # The conditions the chapter compares, in its order: the baseline, label smoothing (the study's control), the
 # paper's L + w, and the methods of ``methods.ALTERNATIVES``.
@@ -83,10 +83,12 @@ def job_cost(results: list[dict], baseline: str = "blstm_att", conditions=None) 
 
 def side_by_side(results: list[dict], conditions=COMPARED, baseline: str = "blstm_att",
                  confidence: float = 0.95) -> pd.DataFrame:
-    """One row per condition: UA minus the baseline's against gold and against the truth (paired by session, on the
-    jobs both ran; Holm's correction over every row and both targets, a family of its own: the study's verdict
-    corrects over its claims), the label-correction measures (``correction.label_correction``) and the cost
-    (:func:`job_cost`). Off SynthEmo (no truth): gold alone, without the label correction."""
+    """One row per condition: its UA against gold and against the truth (``UA``, ``UA low``, ``UA high``: mean over
+    sessions with its t interval, every job of the condition; ``report.session_intervals``), UA minus the
+    baseline's (``UA − baseline``, ``low``, ``high``: paired by session, on the jobs both ran; Holm's
+    correction over every row and both targets, a family of its own: the study's verdict corrects over its claims),
+    the label-correction measures (``correction.label_correction``) and the cost (:func:`job_cost`). Off SynthEmo
+    (no truth): gold alone, without the label correction."""
     results = [r for r in results if r["condition"] in conditions]
     names = titles(results)
     truth = has_truth(results)  # off SynthEmo: gold only, and no label correction
@@ -96,6 +98,9 @@ def side_by_side(results: list[dict], conditions=COMPARED, baseline: str = "blst
     ran = _by_condition(results)
     table = pd.DataFrame(index=[names[c] for c in conditions if c in ran])  # in the order asked for
     for (against, pairs), holm in zip(paired.items(), adjusted):
+        levels = session_intervals(results, against=against, confidence=confidence)
+        for column in ("UA", "UA low", "UA high"):
+            table[f"{column} ({against})"] = levels[column]
         table[f"UA − baseline ({against})"] = pairs["UA diff"]
         table[f"low ({against})"] = pairs["UA low"]
         table[f"high ({against})"] = pairs["UA high"]

@@ -279,24 +279,26 @@ def by_noise(table: pd.DataFrame, default: str = "adam 0.1, scale 1", axes=None)
 
 
 def correction_by_noise(table: pd.DataFrame, axes=None):
-    """``correction.by_noise`` over annotator noise, one line per method: the AUROC of its trust, and for the
-    methods that flag a set, the precision, recall and share flagged (95 % intervals over sessions as whiskers,
-    where the table has them: not for the share flagged, which pools every job).
+    """``correction.by_noise`` over annotator noise, one line per method: the AUROC of its trust and the mean
+    trust (weight) of wrong over right labels, and for the methods that flag a set, the precision, recall and
+    share flagged (95 % intervals over sessions as whiskers, where the table has them: not for the share
+    flagged, which pools every job).
 
     The precision panel's dashed line is the share of wrong gold labels: what
-    flagging at random reaches. At noise 0 no label is wrong: AUROC and
-    recall are undefined, and every flag hits a right label.
+    flagging at random reaches; the dotted lines are a method blind to which
+    labels are wrong (AUROC 0.5, ratio 1). At noise 0 no label is wrong:
+    AUROC, the ratio and recall are undefined, and every flag hits a right label.
     """
     if axes is None:
-        fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+        fig, axes = plt.subplots(1, 5, figsize=(19, 3.6))
     fig = axes[0].figure
     noise = sorted(table.index.get_level_values("annotator noise").unique())
     methods = list(dict.fromkeys(table.index.get_level_values("method")))
     colours = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
-    for ax, column in zip(axes, ("AUROC", "precision", "recall", "flagged %")):
+    for ax, column in zip(axes, ("AUROC", "weight wrong/right", "precision", "recall", "flagged %")):
         for method in methods:
             rows = table.xs(method, level="method").reindex(noise)
-            if rows[column].isna().all():
+            if column not in rows or rows[column].isna().all():
                 continue
             whisker = None
             if f"{column} low" in rows:
@@ -305,8 +307,8 @@ def correction_by_noise(table: pd.DataFrame, axes=None):
         if column == "precision":
             share = table.groupby(level="annotator noise")["wrong gold %"].mean().reindex(noise)
             ax.plot(noise, share, "--", color="#333333", label="wrong gold labels (flagging at random)")
-        if column == "AUROC":
-            ax.axhline(0.5, color="#999999", linestyle=":", linewidth=1)
+        if column in ("AUROC", "weight wrong/right"):
+            ax.axhline(0.5 if column == "AUROC" else 1, color="#999999", linestyle=":", linewidth=1)
         ax.set(xlabel="annotator noise (times SynthEmo's default)", ylabel=column if column != "flagged %" else
                "flagged (% of training utterances)", xticks=noise)
         ax.grid(alpha=0.3)

@@ -504,11 +504,12 @@ def per_class_effects(table: pd.DataFrame, baseline: str = "BLSTM + ATT", measur
     return delta
 
 
-def by_session(results: list[dict], statistic, confidence: float = 0.95) -> pd.DataFrame:
+def by_session(results: list[dict], statistic, confidence: float = 0.95, test: bool = False) -> pd.DataFrame:
     """A statistic of job results (a function of a list of them, returning a Series: a column of Table 3, the
     cells of Fig. 3), computed on each test session's jobs apart (its folds and seeds pooled) and given per key
     as the mean over sessions with its t interval: sessions are the unit, as for the scores and
-    :func:`label_cleaning`. A key a session lacks (NaN) is left out of that key's interval."""
+    :func:`label_cleaning`. A key a session lacks (NaN) is left out of that key's interval. ``test``: where the
+    statistic is a difference, also its two-sided p-value against zero and Holm's over every key."""
     groups: dict[str, list[dict]] = {}
     for r in results:
         groups.setdefault(session_of(r["fold"]), []).append(r)
@@ -517,7 +518,39 @@ def by_session(results: list[dict], statistic, confidence: float = 0.95) -> pd.D
     values = pd.DataFrame({session: pd.Series(statistic(jobs)) for session, jobs in sorted(groups.items())}).T
     rows = {key: dict(zip(("mean", "low", "high"), stats.t_interval(values[key].dropna(), confidence)),
                       sessions=int(values[key].notna().sum())) for key in values}
-    return pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if test:
+        table["p"] = [stats.t_test(values[key].dropna()) for key in values]
+        table["p (Holm)"] = stats.holm(table["p"].to_numpy())
+    return table
+
+
+def per_class_contrasts(results: list[dict], baseline: str = "blstm_att", measure: str = "F1",
+                        against: str = "gold", confidence: float = 0.95) -> pd.DataFrame:
+    """Table 2's per-class ``measure`` of every condition minus the baseline's, paired by session.
+
+    Each session's jobs give a Table 2 (its folds and seeds pooled) and from it
+    :func:`per_class_effects`; the mean over sessions with its t interval and
+    Holm's correction over every (condition, class) cell (:func:`by_session`).
+    Only the (fold, seed) jobs the baseline ran are read, so that each session's
+    conditions are compared on its baseline's folds and seeds. ``verdict``:
+    "higher" or "lower" where the Holm p is below 1 - ``confidence``, else
+    "not shown". Rows are (condition, class).
+    """
+    names = titles(results)
+    if baseline not in names:
+        raise ValueError(f"per_class_contrasts needs jobs of the baseline {baseline!r}")
+    ran = {(r["fold"], r["seed"]) for r in results if r["condition"] == baseline}
+    results = [r for r in results if (r["fold"], r["seed"]) in ran]
+
+    def statistic(group):
+        effects = per_class_effects(table2(group, against=against), names[baseline], measure)
+        return effects.drop(columns=["WA", "UA"]).rename(columns=lambda c: c.removesuffix(f" {measure}")).stack()
+
+    table = by_session(results, statistic, confidence, test=True)
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["condition", "class"])
+    table["verdict"] = stats.verdicts(table["mean"], table["p (Holm)"], confidence, ("higher", "lower"))
+    return table
 
 
 def table3_fig3_by_session(results: list[dict], condition: str = "L_w", confidence: float = 0.95) -> pd.DataFrame:

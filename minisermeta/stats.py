@@ -51,3 +51,11 @@ def holm(p_values) -> np.ndarray:
         running = max(running, min(1.0, (m - rank) * p[index]))  # monotone: never below a smaller p's
         adjusted[index] = running
     return adjusted
+
+
+def verdicts(diff, p_holm, confidence: float = 0.95, words=("holds", "reversed")) -> np.ndarray:
+    """The verdict on each difference: ``words[0]`` where it is positive and its Holm p below 1 - ``confidence``,
+    ``words[1]`` where negative and below, else "not shown" (the data cannot tell it from no difference)."""
+    alpha = round(1 - confidence, 12)  # 1 - 0.95 is 0.05000000000000004 in floating point: p = 0.05 is not below
+    diff, real = np.asarray(diff, dtype=float), np.asarray(p_holm, dtype=float) < alpha
+    return np.where(real & (diff > 0), words[0], np.where(real & (diff < 0), words[1], "not shown"))

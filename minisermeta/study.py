@@ -74,6 +74,9 @@ CLAIMS = (
     Claim("L beats its label smoothing alone", "not tested (our control)", "L", "smoothed", ""),
     Claim("pretrained L + w beats its schedule without learning", "not tested (our control)", "L_w_pretrained",
           "smoothed_pretrained", ""),
+    # ...and the schedule itself: the pretrained variant's extra epochs with nothing learned, against one run.
+    Claim("the pretrained schedule's extra epochs help", "not tested (our control)", "smoothed_pretrained",
+          "smoothed", ""),
 )
 # Our conditions that stand for a row of the paper's Table 2: the pretrained variant as the paper describes it.
 PAPER_ROWS = {"L_w_pretrained_gold": "L_w_pretrained"}
@@ -135,9 +138,7 @@ def verdict(results: list[dict], claims=CLAIMS, targets=("gold", "truth"), estim
 def _verdicts(table: pd.DataFrame, confidence: float) -> pd.DataFrame:
     """``WA verdict`` and ``UA verdict`` of a table of differences with Holm p-values: holds, reversed or not shown."""
     for measure in ("WA", "UA"):
-        real = table[f"{measure} p (Holm)"] < 1 - confidence
-        table[f"{measure} verdict"] = np.where(real & (table[f"{measure} diff"] > 0), "holds",
-                                               np.where(real & (table[f"{measure} diff"] < 0), "reversed", "not shown"))
+        table[f"{measure} verdict"] = stats.verdicts(table[f"{measure} diff"], table[f"{measure} p (Holm)"], confidence)
     return table
 
 
@@ -185,6 +186,11 @@ SWEEP = {
     "sgd 3, scale 1": dict(lw_optimizer="sgd", lr_labels=3.0, label_scale=1.0),
     "adam 0.3, scale 3": dict(lw_optimizer="adam", lr_labels=0.3, label_scale=3.0),
     "adam 1, scale 10": dict(lw_optimizer="adam", lr_labels=1.0, label_scale=10.0),
+    # What the settings above leave alone, each varied once from the gentlest Adam update: w's rate, four times as
+    # fast (toward the w ~ sqrt(CE) fixed point, which one step of rate 0.05 per epoch never reaches), and the
+    # number of full-batch steps per l/w epoch, three on the same network outputs (l and w move about 3x as far).
+    "adam 0.03, scale 1, w 0.2": dict(lw_optimizer="adam", lr_labels=0.03, label_scale=1.0, lr_weights=0.2),
+    "adam 0.03, scale 1, 3 steps": dict(lw_optimizer="adam", lr_labels=0.03, label_scale=1.0, lw_steps=3),
 }
 
 
@@ -251,6 +257,16 @@ def validation_scores(results: list[dict]) -> dict[str, float]:
     pred = np.concatenate([r["valid"]["pred"] for r in results])
     s = metrics.scores(true, pred, len(report.class_names(results)))
     return {"WA": 100 * s["wa"], "UA": 100 * s["ua"]}
+
+
+def whole_seeds(results: list[dict], conditions, folds: int) -> set[int]:
+    """The seeds of which every one of ``conditions`` has all ``folds`` jobs in ``results``: a grid still running
+    (or a seed run for some conditions only) adds no partial seed to a comparison."""
+    count: dict[tuple[str, int], set] = {}
+    for r in results:
+        count.setdefault((r["condition"], r["seed"]), set()).add(r["fold"])
+    seeds = {seed for _, seed in count}
+    return {seed for seed in seeds if all(len(count.get((c, seed), ())) == folds for c in conditions)}
 
 
 def shared_seeds(sweep: dict[str, list[dict]], condition: str = "L_w") -> set[int]:
@@ -385,13 +401,58 @@ def noise_cleaning(sweeps: dict[float, dict[str, list[dict]]], condition: str = 
     """
     rows = {noise: report.label_cleaning(nested_choice(sweep, condition)[1], condition, confidence)
             for noise, sweep in sorted(sweeps.items())}
+    return _cleaning_verdicts(rows, "annotator noise", confidence)
+
+
+def _cleaning_verdicts(rows: dict, index: str | list[str], confidence: float) -> pd.DataFrame:
+    """``report.label_cleaning`` rows as a table with Holm's correction over them and a verdict each."""
     table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "annotator noise"
+    table.index.names = [index] if isinstance(index, str) else index
     table.insert(table.columns.get_loc("p") + 1, "p (Holm)", stats.holm(table["p"]))
-    real = table["p (Holm)"] < 1 - confidence
-    table["verdict"] = np.where(real & (table["diff"] > 0), "cleaner",
-                                np.where(real & (table["diff"] < 0), "less clean", "not shown"))
+    table["verdict"] = stats.verdicts(table["diff"], table["p (Holm)"], confidence, ("cleaner", "less clean"))
     return table
+
+
+def scale_contrasts(by_scale: dict[float, list[dict]], conditions=("L", "w", "L_w"), control: str = "smoothed",
+                    confidence: float = 0.95) -> pd.DataFrame:
+    """At each label scale (``{scale: job results}``): each learned condition minus ``control`` at the same scale.
+
+    The control trains on the targets the learned conditions start from, so
+    the difference is what learning l and w adds at that scale. Paired by
+    session (``report.contrasts``) on the folds and seeds both ran, against
+    gold and the truth where there is one; Holm's correction over the whole
+    table, verdicts as in :func:`verdict`. Rows are (label scale, condition, against).
+    """
+    names = report.titles([r for results in by_scale.values() for r in results])
+    rows = []
+    for scale, results in sorted(by_scale.items()):
+        for condition in conditions:
+            for against in [t for t in ("gold", "truth") if t != "truth" or report.has_truth(results)]:
+                table = report.contrasts(results, [(condition, control)], against, "pooled", confidence)
+                if len(table):
+                    rows.append({"label scale": scale, "condition": names[condition], "against": against,
+                                 **table.iloc[0].to_dict()})
+    if not rows:
+        raise ValueError(f"no label scale has jobs of {control} and of one of {', '.join(conditions)}")
+    return _verdicts(report.with_holm(pd.DataFrame(rows)), confidence).set_index(
+        ["label scale", "condition", "against"])
+
+
+def scale_cleaning(by_scale: dict[float, list[dict]], conditions=("L", "L_w"),
+                   confidence: float = 0.95) -> pd.DataFrame:
+    """At each label scale (``{scale: job results}``): do the learned labels of each condition end more right than gold?
+
+    ``report.label_cleaning`` (the session of a job's test speaker as the
+    unit), Holm's correction over the table, verdicts as in :func:`noise_cleaning`.
+    Rows are (label scale, condition).
+    """
+    names = report.titles([r for results in by_scale.values() for r in results])
+    rows = {(scale, names[condition]): report.label_cleaning(results, condition, confidence)
+            for scale, results in sorted(by_scale.items()) for condition in conditions
+            if any(r["condition"] == condition for r in results)}
+    if not rows:
+        raise ValueError(f"no label scale has jobs of {', '.join(conditions)}")
+    return _cleaning_verdicts(rows, ["label scale", "condition"], confidence)
 
 
 def noise_table(sweeps: dict[float, dict[str, list[dict]]], condition: str = "L_w",

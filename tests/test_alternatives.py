@@ -126,6 +126,28 @@ def test_meta_weight_net_learns_its_weights_from_the_held_out_speaker(dataset, f
     assert loss.requires_grad and ((v > 0) & (v < 1)).all()
 
 
+def test_meta_weight_nets_held_out_batch_is_drawn_from_the_validation_speaker_only(dataset, fold, monkeypatch):
+    from minisermeta.methods import meta_weight_net
+
+    trainer = trainer_of(dataset, fold, MetaWeightNet(), batch_size=4)
+    drawn = []
+    real = meta_weight_net.collate
+
+    def collate(data, rows, device):
+        drawn.append(np.asarray(rows))
+        return real(data, rows, device)
+
+    monkeypatch.setattr(meta_weight_net, "collate", collate)
+    batch = first_batch(trainer)
+    for _ in range(3):
+        trainer.method.loss(trainer.model(batch.x, batch.lengths), batch)
+    assert len(drawn) == 3 and all(len(rows) == 4 and len(set(rows.tolist())) == 4 for rows in drawn)
+    held_out = np.concatenate(drawn)
+    assert set(held_out.tolist()) <= set(trainer.valid.tolist())  # the fold's validation speaker...
+    assert set(dataset.speakers[held_out]) == {fold.valid}  # ...and never a training or the test speaker
+    assert len({tuple(rows.tolist()) for rows in drawn}) > 1  # a new draw at each meta step
+
+
 def test_meta_weight_nets_look_ahead_is_the_step_the_networks_adam_takes(dataset, fold):
     trainer = trainer_of(dataset, fold, MetaWeightNet())
     method, optimizer = trainer.method, trainer.optimizer

@@ -9,7 +9,7 @@ from minisermeta import comparison, correction
 from minisermeta.folds import loso_folds
 from minisermeta.grid import load_jobs, run_grid
 from minisermeta.methods import CONDITIONS, CoTeaching
-from minisermeta.report import paired_by_session
+from minisermeta.report import paired_by_session, session_intervals
 
 
 def job(condition, trust=None, flagged=None, s=None, w=None, method=None, seed=0, fold="Ses01F", seconds=10.0):
@@ -123,6 +123,11 @@ def test_the_methods_side_by_side(compared):
     assert np.isfinite(table.loc["BLSTM + ATT + co-teaching", ["UA − baseline (truth)", "precision", "AUROC"]]).all()
     assert np.isnan(table.loc["BLSTM + ATT + generalized cross-entropy", "precision"])  # reweights, flags nothing
     assert table["seeds"].eq(1).all()
+    for against in ("gold", "truth"):  # each method's own UA beside its difference, with the interval over sessions
+        levels = session_intervals(compared, against=against)
+        assert table[f"UA ({against})"].to_numpy() == pytest.approx(levels.loc[table.index, "UA"].to_numpy())
+        assert (table[f"UA low ({against})"] < table[f"UA ({against})"]).all()
+        assert (table[f"UA ({against})"] < table[f"UA high ({against})"]).all()
     # Holm over both targets' rows at once: every corrected p at least its own raw p, at most 1, and the smallest
     # of all the raw ones multiplied by the size of the family (6: three methods, two targets)
     raw = {a: paired_by_session(compared, against=a)["UA p"].dropna() for a in ("gold", "truth")}
@@ -158,3 +163,31 @@ def test_job_cost_pairs_each_job_with_the_baselines():
     assert cost.loc["slow", "× baseline per epoch"] == 4
     with pytest.raises(ValueError, match="no results of the baseline"):
         comparison.job_cost(results[2:])
+
+
+def test_co_teaching_s_forget_rate_is_chosen_per_session_on_other_sessions_validation_speakers():
+    speakers = [f"Ses0{s}{g}" for s in range(1, 6) for g in "FM"]
+    true = [0, 1, 2, 3] * 2
+
+    def rate_job(condition, fold, seed, valid_hits):
+        pred = [t if k < valid_hits else (t + 1) % 4 for k, t in enumerate(true)]
+        return dict(condition=condition, fold=fold, seed=seed, valid=dict(gold=true, pred=pred),
+                    method={"type": "CoTeaching", "title": CONDITIONS[condition].title})  # no truth: none to read
+
+    # on validation (UA = WA here), rate 0.1 is best except on Ses01's speakers, where it gets nothing right; 0.4
+    # is second everywhere. Ses01's choice never reads Ses01: it picks 0.1; every other session's reads Ses01: 0.4
+    hits = {"co_teaching_forget0.1": lambda fold: 0 if fold.startswith("Ses01") else 7,
+            "co_teaching": lambda fold: 4, "co_teaching_forget0.4": lambda fold: 6}
+    results = [rate_job(c, f, 0, hit(f)) for c, hit in hits.items() for f in speakers]
+    results += [rate_job("co_teaching_forget0.4", f, 1, 8) for f in speakers]  # a second seed of one rate only
+    table, chosen, jobs = comparison.forget_rates(results + [job("gce")])
+    assert list(table.index) == [0.1, 0.2, 0.4] and table.index.name == "forget rate"
+    assert table["seeds"].eq(1).all()  # compared on seed 0, the seed every rate ran
+    assert table.loc[0.1, "validation UA"] == pytest.approx(100 * 8 * 7 / 8 / 10)
+    assert table.loc[0.4, "validation UA"] == pytest.approx(75)
+    assert chosen == {"Ses01": 0.1, **{f"Ses0{s}": 0.4 for s in range(2, 6)}}
+    assert {r["condition"] for r in jobs} == {"co_teaching"}  # the method's row, whichever rate each session took
+    assert {r["method"]["title"] for r in jobs} == {CONDITIONS["co_teaching"].title}
+    picked = {(r["fold"], r["seed"]): r["valid"]["pred"] for r in jobs}
+    assert sorted(picked) == sorted([(f, 0) for f in speakers] + [(f, 1) for f in speakers[2:]])  # 0.4: both seeds
+    assert picked["Ses01F", 0] == rate_job("co_teaching_forget0.1", "Ses01F", 0, 0)["valid"]["pred"]

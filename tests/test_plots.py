@@ -105,11 +105,19 @@ def test_correction_by_noise_draws_a_line_per_method_where_its_column_is_defined
                           "AUROC": [np.nan, np.nan, 0.8, 0.6, 0.7, 0.55],
                           "AUROC low": [np.nan, np.nan, 0.7, 0.5, 0.6, 0.5],
                           "AUROC high": [np.nan, np.nan, 0.9, 0.7, 0.8, 0.6],
+                          "weight wrong/right": [np.nan, np.nan, 0.9, 1.0, 0.8, 1.1],
+                          "weight wrong/right low": [np.nan, np.nan, 0.85, 0.9, 0.7, 1.0],
+                          "weight wrong/right high": [np.nan, np.nan, 0.95, 1.1, 0.9, 1.2],
                           **{c: [v, np.nan] * 3 for c, v in (("precision", 30.0), ("recall", 40.0),
                                                                ("flagged %", 5.0))}}, index=index)
     fig = plots.correction_by_noise(table)
-    auroc, precision, recall, flagged = fig.axes[:4]
+    auroc, ratio, precision, recall, flagged = fig.axes[:5]
     assert len(auroc.containers) == 2 and len(precision.containers) == 1  # "weights" flags no set
+    bars = ratio.containers[0]  # the ratio's whiskers: its interval over sessions
+    assert len(ratio.containers) == 2 and bars.has_yerr
+    assert list(bars.lines[0].get_ydata()[1:]) == [0.9, 0.8]
+    assert [segment[:, 1].tolist() for segment in bars.lines[2][0].get_segments()[1:]] == [[0.85, 0.95], [0.7, 0.9]]
+    assert ratio.lines[-1].get_ydata()[0] == 1  # a method blind to which labels are wrong
     assert list(precision.lines[-1].get_ydata()) == [0, 10, 20]  # the share of wrong gold labels: random flags
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["flags", "weights",
                                                                   "wrong gold labels (flagging at random)"]

@@ -175,6 +175,37 @@ def test_by_session_takes_each_sessions_jobs_apart_and_gives_a_t_interval_over_s
         report.by_session([], len)
 
 
+def test_per_class_contrasts_pair_each_class_s_f1_with_the_baseline_s_by_session():
+    from scipy import stats as scipy_stats
+
+    # one test utterance per class and session; L + w gets happiness right where the baseline does not, in
+    # sessions 1-4 (session 5: both wrong); every other utterance right in both (the baseline's wrong happiness,
+    # predicted as sadness, costs sadness precision: its F1 changes too)
+    jobs = []
+    for k, session in enumerate(["Ses01", "Ses02", "Ses03", "Ses04", "Ses05"]):
+        for condition in ("blstm_att", "L_w"):
+            happy = 0 if condition == "L_w" and k < 4 else 1
+            jobs.append(_scored(condition, f"{session}F", 0, hits=4) | {
+                "test": dict(gold=[0, 1, 2, 3], truth=[0, 1, 2, 3], pred=[happy, 1, 2, 3])})
+    table = report.per_class_contrasts(jobs)
+    assert list(table.index) == [("BLSTM + ATT + L + w", e) for e in ("Happiness", "Sadness", "Neutral", "Anger")]
+    # happiness F1: 100 in a session L + w gets it right, 0 where not; the baseline 0 everywhere
+    per_session = [100, 100, 100, 100, 0]
+    assert table.loc[("BLSTM + ATT + L + w", "Happiness"), "mean"] == pytest.approx(80)
+    low, high = scipy_stats.t.interval(0.95, 4, loc=80, scale=scipy_stats.sem(per_session))
+    assert table.loc[("BLSTM + ATT + L + w", "Happiness"), ["low", "high"]].tolist() == pytest.approx([low, high])
+    assert table.loc[("BLSTM + ATT + L + w", "Happiness"), "p"] == \
+        pytest.approx(scipy_stats.ttest_1samp(per_session, 0).pvalue)
+    p = table["p"].to_numpy()  # Holm over the cells: the smallest p times the number of cells tested
+    assert np.nanmin(table["p (Holm)"]) == pytest.approx(min(1.0, np.sum(~np.isnan(p)) * np.nanmin(p)))
+    # four cells in the family: happiness's p of about 0.07, times four, is not shown
+    assert table.loc[("BLSTM + ATT + L + w", "Happiness"), "p (Holm)"] == pytest.approx(
+        min(1, 4 * table.loc[("BLSTM + ATT + L + w", "Happiness"), "p"]))
+    assert table.loc[("BLSTM + ATT + L + w", "Happiness"), "verdict"] == "not shown"
+    with pytest.raises(ValueError, match="baseline"):
+        report.per_class_contrasts([r for r in jobs if r["condition"] == "L_w"])
+
+
 def test_table3_and_fig3_by_session_beside_the_paper(results):
     onehot = np.eye(4).tolist()
     other = _result("L_w", "Ses02F", [0, 1], [0, 1], [0, 0, 3, 3], [onehot[0], onehot[0], onehot[3], onehot[2]],

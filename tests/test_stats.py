@@ -34,3 +34,12 @@ def test_holm_by_hand():
     # sorted: 0.005*4=0.02, 0.01*3=0.03, 0.03*2=0.06, 0.04*1=0.04 -> monotone 0.06
     np.testing.assert_allclose(stats.holm(p), [0.03, 0.06, 0.06, 0.02, np.nan])
     assert stats.holm([0.9, 0.8])[0] == 1.0 and list(stats.holm([])) == []
+
+
+def test_a_verdict_needs_the_holm_p_below_alpha_and_names_the_direction():
+    from minisermeta.stats import verdicts
+
+    found = verdicts([2.0, -2.0, 2.0, 0.0, np.nan], [0.01, 0.01, 0.05, 0.0, np.nan])
+    assert found.tolist() == ["holds", "reversed", "not shown", "not shown", "not shown"]
+    assert verdicts([1.0, -1.0], [0.001, 0.001], words=("cleaner", "less clean")).tolist() == ["cleaner", "less clean"]
+    assert verdicts([1.0], [0.02], confidence=0.99).tolist() == ["not shown"]

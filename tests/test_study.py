@@ -127,9 +127,12 @@ def test_the_choice_reads_validation_only():
 
 def test_sweep_settings_and_their_directories(tmp_path):
     assert study.SWEEP["sgd 3, scale 1"] == dict(lw_optimizer="sgd", lr_labels=3.0, label_scale=1.0)
-    for fields in study.SWEEP.values():  # each a valid setting that differs from the preset in the label update only
+    for fields in study.SWEEP.values():  # each a valid setting that differs from the preset in the l/w update only
         changed = {k for k, v in vars(preset("small", **fields)).items() if getattr(preset("small"), k) != v}
-        assert changed <= {"lw_optimizer", "lr_labels", "label_scale"}
+        assert changed <= {"lw_optimizer", "lr_labels", "label_scale", "lr_weights", "lw_steps"}
+    for name in ("adam 0.03, scale 1, w 0.2", "adam 0.03, scale 1, 3 steps"):  # one rate more, from the chosen update
+        extra = {k: v for k, v in study.SWEEP[name].items() if study.SWEEP["adam 0.03, scale 1"].get(k) != v}
+        assert list(extra) == [{"w": "lr_weights", "3": "lw_steps"}[name.split(", ")[-1][0]]]
     assert study.sweep_dir(tmp_path, "sgd 3, scale 1") == tmp_path / "sgd-3_scale-1"
     assert len({study.sweep_dir(tmp_path, name) for name in study.SWEEP}) == len(study.SWEEP)
     assert study.load_sweep(tmp_path, "small") == {}
@@ -273,3 +276,51 @@ def test_noise_cleaning_says_where_the_chosen_labels_end_cleaner_than_gold():
     assert table.loc[2.0, "p (Holm)"] == pytest.approx(min(1.0, 2 * table.loc[2.0, "p"]))
     assert table.loc[2.0, "verdict"] == "cleaner" and table.loc[0.0, "verdict"] == "not shown"
     assert (table["seeds"] == 2).all()
+
+
+def test_scale_contrasts_set_each_learned_condition_against_smoothing_at_its_own_scale():
+    # at scale 10, L gains 2 of 8 test utterances over smoothed in sessions 1-4 and 3 in session 5; at scale 1
+    # it gains nothing
+    def gain(condition, scale, k):
+        return 0 if condition != "L" or scale != 10 else 2 + (k >= 8)
+
+    by_scale = {scale: [_job(c, s, seed, hits=3 + k % 2 + gain(c, scale, k))
+                        for c in ("smoothed", "L") for k, s in enumerate(SPEAKERS) for seed in (0, 1)]
+                for scale in (10.0, 1.0)}
+    table = study.scale_contrasts(by_scale)
+    assert list(table.index) == [(scale, "BLSTM + ATT + L", against) for scale in (1.0, 10.0)
+                                 for against in ("gold", "truth")]  # w and L + w not run: left out
+    assert table.loc[(10.0, "BLSTM + ATT + L", "gold"), "WA diff"] == pytest.approx(100 * 2.2 / 8)
+    assert table.loc[(10.0, "BLSTM + ATT + L", "gold"), "WA verdict"] == "holds"
+    assert table.loc[(1.0, "BLSTM + ATT + L", "gold"), "WA diff"] == 0
+    assert table.loc[(1.0, "BLSTM + ATT + L", "gold"), "WA verdict"] == "not shown"
+    raw = np.concatenate([table["WA p"], table["UA p"]])  # one family: every scale, condition, target and measure
+    assert 0 < np.nanmin(raw) < 0.01
+    assert np.nanmin(np.concatenate([table["WA p (Holm)"], table["UA p (Holm)"]])) == \
+        pytest.approx(min(1.0, np.sum(~np.isnan(raw)) * np.nanmin(raw)))
+    with pytest.raises(ValueError, match="no label scale"):
+        study.scale_contrasts({1.0: [r for r in by_scale[1.0] if r["condition"] == "L"]})
+
+
+def test_scale_cleaning_asks_of_each_scale_and_condition_whether_labels_end_cleaner_than_gold():
+    by_scale = {scale: [_job(c, s, 0, hits=4, learned=(1, 1, 2, 3) if c == "L_w" and scale == 3 and k % 5 else
+                             (0, 1, 2, 3)) for c in ("smoothed", "L_w") for k, s in enumerate(SPEAKERS)]
+                for scale in (1.0, 3.0)}
+    table = study.scale_cleaning(by_scale)
+    assert list(table.index) == [(1.0, "BLSTM + ATT + L + w"), (3.0, "BLSTM + ATT + L + w")]  # L not run
+    assert table.index.names == ["label scale", "condition"]
+    assert table.loc[(3.0, "BLSTM + ATT + L + w"), "diff"] > 0 and table.loc[(1.0, "BLSTM + ATT + L + w"), "diff"] == 0
+    assert table.loc[(3.0, "BLSTM + ATT + L + w"), "p (Holm)"] == \
+        pytest.approx(min(1.0, 2 * table.loc[(3.0, "BLSTM + ATT + L + w"), "p"]))
+    assert table.loc[(1.0, "BLSTM + ATT + L + w"), "verdict"] == "not shown"
+    with pytest.raises(ValueError, match="no label scale"):
+        study.scale_cleaning({1.0: by_scale[1.0]}, conditions=("L",))
+
+
+def test_whole_seeds_are_those_every_condition_ran_on_every_fold():
+    results = [_job(c, s, seed, hits=4) for c in ("smoothed", "L") for s in SPEAKERS for seed in (0, 1, 2)]
+    results = [r for r in results if not (r["seed"] == 1 and r["condition"] == "L" and r["fold"] == "Ses05M")]
+    results += [_job("L", s, 3, hits=4) for s in SPEAKERS]  # seed 3 of L alone
+    assert study.whole_seeds(results, ("smoothed", "L"), 10) == {0, 2}  # seed 1 lacks a fold of L
+    assert study.whole_seeds(results, ("L",), 10) == {0, 2, 3}
+    assert study.whole_seeds(results + results[:1], ("smoothed",), 10) == {0, 1, 2}  # a job read twice: one fold

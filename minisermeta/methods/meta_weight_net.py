@@ -76,9 +76,10 @@ class MetaWeightNet(FixedTargets):
         its momentum). Ours trains with Adam, whose step divides the gradient
         by the root of its running second moment: held constant here, with
         this gradient folded in as Adam would, and without the momentum. A
-        plain SGD step at Adam's learning rate instead is about a hundred
-        times shorter, and V's meta-gradient with it, which V's weight decay
-        then outweighs (measured: tests/test_alternatives.py).
+        plain SGD step at Adam's learning rate instead is several hundred
+        times shorter (median 360 to 455 per epoch over the first three on the
+        study's preset: ``benchmarks/mwn_step.py``), and V's meta-gradient
+        with it, which V's weight decay then outweighs.
         """
         optimizer = self.trainer_.optimizer
         group = optimizer.param_groups[0]
