@@ -32,7 +32,7 @@ def main() -> None:
     dataset = pipeline.prepare(book.corpus(book.study_setup(quick=False)), progress=False)
     fold = loso_folds(dataset.speakers)[0]
     settings = preset("small", max_epochs=args.epochs, patience=args.epochs + 1)
-    ratios: list[list[float]] = [[]]
+    ratios: list[float] = []
     with cpu_threads(1):
         trainer, _ = make_trainer(dataset, MetaWeightNet(), fold, 0, settings)
         method, lr = trainer.method, trainer.optimizer.param_groups[0]["lr"]
@@ -43,12 +43,12 @@ def main() -> None:
             with torch.no_grad():
                 adam = torch.sqrt(sum(((p - ahead[n]) ** 2).sum() for n, p in params.items()))
                 sgd = lr * torch.sqrt(sum((g ** 2).sum() for g in grads))
-            ratios[-1].append(float(adam / sgd))
+            ratios.append(float(adam / sgd))
             return ahead
 
         method._look_ahead = measured
         trainer.fit()
-    steps = np.asarray(ratios[0])
+    steps = np.asarray(ratios)
     per_epoch = np.array_split(steps, args.epochs)  # every epoch has the same batches: no early stop before the last
     print(f"SynthEmo scale 0.25, preset small, fold {fold.name}, seed 0, {args.epochs} epochs, "
           f"{len(steps)} meta steps: |Adam step| / |SGD step at Adam's rate|")
