@@ -173,12 +173,16 @@ def label_scales(book_setup: BookSetup, jobs: list[dict], progress: bool | None 
 # The sweep at other annotator noise: the three settings with the highest validation UA at the default noise
 # (chapter 9's sweep table), the presets' update first; each noise its own runs, the baseline beside the first.
 NOISE_SETTINGS = ("adam 0.1, scale 1", "adam 0.03, scale 1", "sgd 1, scale 1")
+# What L + w is compared with at every annotator noise: the baseline, and w alone (to tell w's part of a gain from
+# the labels'). Neither learns labels (w's update is the same at the three settings), so each runs at the first.
+NOISE_CONTROLS = ("blstm_att", "w")
 
 
 def noise_sweeps(book_setup: BookSetup, jobs: list[dict], progress: bool | None = None) -> dict[float, dict]:
-    """The sweep and the baseline at each annotator noise of ``study.NOISES``: ``{noise: {setting: job results}}``.
+    """The sweep and :data:`NOISE_CONTROLS` at each annotator noise of ``study.NOISES``: ``{noise: {setting: job
+    results}}``, the controls in the first setting's.
 
-    Noise 1 is :func:`sweep` with the baseline's jobs from ``jobs`` (the
+    Noise 1 is :func:`sweep` with the controls' jobs from ``jobs`` (the
     setup's run); noise 0 and 2 reannotate the corpus (:func:`reannotate`) and
     run in :func:`sweep_root` at that noise. Quick mode: the presets' update only.
     """
@@ -188,9 +192,9 @@ def noise_sweeps(book_setup: BookSetup, jobs: list[dict], progress: bool | None 
         if noise == 1.0:
             default = sweep(book_setup, progress)
             found[noise] = {name: default[name] for name in names}
-            found[noise][names[0]] = found[noise][names[0]] + [r for r in jobs if r["condition"] == "blstm_att"]
+            found[noise][names[0]] = found[noise][names[0]] + [r for r in jobs if r["condition"] in NOISE_CONTROLS]
         else:
-            plan = {name: ("blstm_att", "L_w") if name == names[0] else ("L_w",) for name in names}
+            plan = {name: (*NOISE_CONTROLS, "L_w") if name == names[0] else ("L_w",) for name in names}
             found[noise] = _sweep(book_setup, sweep_root(book_setup, noise), plan, noise, progress)
     return found
 
@@ -250,25 +254,29 @@ NOISE_METHODS = ("L_w", "gce", "co_teaching_forget0.1", "meta_weight_net", "cl_d
 
 
 def noise_methods(book_setup: BookSetup, jobs: list[dict], progress: bool | None = None) -> dict[float, list[dict]]:
-    """Seed 0 of :data:`NOISE_METHODS` at each annotator noise of ``study.NOISES``: ``{noise: job results}``.
+    """:data:`NOISE_METHODS` at each annotator noise of ``study.NOISES``: ``{noise: job results}``.
 
-    Noise 1 is read from ``jobs`` (:func:`other_methods`), on its folds; noise
-    0 and 2 run (resuming) on the same folds, beside the baseline and L + w of
-    the noise sweep (:func:`noise_sweeps`: the presets' l/w update, in
-    :func:`sweep_root` at that noise). The same folds and seed at every noise,
-    so the rows differ in the labels only.
+    Noise 1 is read from ``jobs`` (:func:`other_methods`), on its seed-0
+    folds; noise 0 and 2 run seed 0 (resuming) on the same folds, beside the
+    baseline and L + w of the noise sweep (:func:`noise_sweeps`: the presets'
+    l/w update, in :func:`sweep_root` at that noise). Each method keeps the
+    seeds it ran on every one of those folds at every noise (seed 0 at least),
+    so between the rows of one method only the labels change.
     """
     conditions = ("L_w", "gce") if book_setup.quick else NOISE_METHODS
-    found = {1.0: [r for r in jobs if r["condition"] in conditions and r["seed"] == 0]}
-    tested = sorted({r["fold"] for r in found[1.0]})
+    tested = sorted({r["fold"] for r in jobs if r["condition"] in conditions and r["seed"] == 0})
     if not tested:
         raise ValueError(f"the jobs hold no seed-0 job of {', '.join(conditions)}; run book.other_methods first")
+    found = {1.0: jobs}
     for noise in study.NOISES:
         if noise != 1.0:
-            sweep = _sweep(book_setup, sweep_root(book_setup, noise), {NOISE_SETTINGS[0]: conditions}, noise,
-                           progress, test_speakers=tested)
-            found[noise] = [r for r in sweep[NOISE_SETTINGS[0]] if r["seed"] == 0 and r["fold"] in tested]
-    return dict(sorted(found.items()))
+            found[noise] = _sweep(book_setup, sweep_root(book_setup, noise), {NOISE_SETTINGS[0]: conditions}, noise,
+                                  progress, test_speakers=tested)[NOISE_SETTINGS[0]]
+    found = {noise: [r for r in part if r["condition"] in conditions and r["fold"] in tested]
+             for noise, part in sorted(found.items())}
+    seeds = {c: set.intersection(*(study.whole_seeds(part, [c], len(tested)) for part in found.values()))
+             for c in conditions}
+    return {noise: [r for r in part if r["seed"] in seeds[r["condition"]]] for noise, part in found.items()}
 
 
 def sweep_root(book_setup: BookSetup, noise: float = 1.0) -> Path:

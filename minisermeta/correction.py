@@ -65,6 +65,24 @@ def auroc(wrong: np.ndarray, trust: np.ndarray) -> float:
     return float((ranks[wrong].sum() - n_wrong * (n_wrong + 1) / 2) / (n_wrong * n_right))
 
 
+def within_classes(wrong: np.ndarray, trust: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
+    """:func:`auroc` and the weight ratio (mean trust of wrong over right labels) within each gold class, averaged
+    over the classes that hold wrong and right labels (NaN where none does).
+
+    How a method orders the utterances that were given one label, whatever it
+    does to the classes' levels: a trust that moves whole classes apart (the
+    paper's w, whose class means move towards 1) can look blind pooled over
+    classes while ranking within each.
+    """
+    aurocs, ratios = [], []
+    for k in np.unique(gold):
+        here = gold == k
+        if wrong[here].any() and not wrong[here].all():
+            aurocs.append(auroc(wrong[here], trust[here]))
+            ratios.append(trust[here & wrong].mean() / trust[here & ~wrong].mean())
+    return (float(np.mean(aurocs)), float(np.mean(ratios))) if aurocs else (np.nan, np.nan)
+
+
 def _interval(values, name: str, confidence: float) -> dict:
     values = np.asarray(values, dtype=float)
     mean, low, high = stats.t_interval(values[~np.isnan(values)], confidence)
@@ -85,8 +103,9 @@ def label_correction(results: list[dict], conditions=None, confidence: float = 0
     alarms), summed over jobs. ``AUROC``: the chance a wrong label gets less
     trust than a right one; ``weight wrong/right``: mean trust of wrong over
     right labels (below 1, wrong labels count less; for co-teaching and
-    confident learning trust is a probability, not a weight). Precision,
-    recall and fixed % pool a session's jobs; AUROC and the ratio average them.
+    confident learning trust is a probability, not a weight); ``... within
+    class``: both within each gold class (:func:`within_classes`). Precision,
+    recall and fixed % pool a session's jobs; AUROC and the ratios average them.
     """
     by_condition = _by_condition(results)
     names = titles(results)
@@ -100,7 +119,7 @@ def label_correction(results: list[dict], conditions=None, confidence: float = 0
         per: dict[str, dict] = {}  # the session of the jobs' test speakers: what its jobs add up to
         for job, view in jobs:
             p = per.setdefault(session_of(job["fold"]), dict(flagged=0, caught=0, wrong=0, fixed=0, utterances=0,
-                                                              auroc=[], ratio=[]))
+                                                              auroc=[], ratio=[], within=[]))
             wrong = view["gold"] != view["truth"]
             p["utterances"] += len(wrong)
             p["wrong"] += wrong.sum()
@@ -109,6 +128,7 @@ def label_correction(results: list[dict], conditions=None, confidence: float = 0
                 p["flagged"] += view["flagged"].sum()
                 p["caught"] += (view["flagged"] & wrong).sum()
             p["auroc"].append(auroc(wrong, view["trust"]))
+            p["within"].append(within_classes(wrong, view["trust"], view["gold"]))
             if wrong.any() and not wrong.all():
                 p["ratio"].append(view["trust"][wrong].mean() / view["trust"][~wrong].mean())
         units = [per[s] for s in sorted(per)]
@@ -121,7 +141,9 @@ def label_correction(results: list[dict], conditions=None, confidence: float = 0
                              ("recall", [_percent(p["caught"], p["wrong"]) for p in units] if acts else [np.nan]),
                              ("fixed %", [_percent(p["fixed"], p["wrong"]) for p in units] if relabels else [np.nan]),
                              ("AUROC", [_mean(p["auroc"]) for p in units]),
-                             ("weight wrong/right", [np.mean(p["ratio"]) if p["ratio"] else np.nan for p in units])):
+                             ("weight wrong/right", [np.mean(p["ratio"]) if p["ratio"] else np.nan for p in units]),
+                             ("AUROC within class", [_mean([a for a, _ in p["within"]]) for p in units]),
+                             ("weight wrong/right within class", [_mean([r for _, r in p["within"]]) for p in units])):
             row.update(_interval(values, name, confidence))
         caught = sum(p["caught"] for p in units)
         row.update({"caught": caught if acts else np.nan,

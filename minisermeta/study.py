@@ -368,25 +368,47 @@ def sweep_table(sweep: dict[str, list[dict]], condition: str = "L_w") -> pd.Data
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def noise_contrasts(sweeps: dict[float, dict[str, list[dict]]], condition: str = "L_w", baseline: str = "blstm_att",
-                    confidence: float = 0.95) -> pd.DataFrame:
-    """At each annotator noise (``{noise: sweep}``): the nested choice's ``condition`` minus the baseline.
+def sweep_cleaning(sweep: dict[str, list[dict]], condition: str = "L_w", confidence: float = 0.95) -> pd.DataFrame:
+    """Per setting of ``sweep``, on the seeds every setting ran: do its learned labels end more right than gold?
 
-    Paired by session (``report.contrasts``) on the folds and seeds both ran,
-    against gold and against the truth where there is one; Holm's correction
-    over the whole table, verdicts as in :func:`verdict`. Rows are (noise, against).
+    ``report.label_cleaning`` of each setting's jobs (the session of a job's
+    test speaker as the unit), Holm's correction over the settings, a verdict
+    each as in :func:`noise_cleaning`. The truth measures each setting; no
+    choice reads it (:func:`choose` reads validation only).
+    """
+    seeds = shared_seeds(sweep, condition)
+    rows = {name: report.label_cleaning([r for r in results if r["seed"] in seeds], condition, confidence)
+            for name, results in sweep.items() if any(r["condition"] == condition for r in results)}
+    if not rows:
+        raise ValueError(f"no setting of the sweep ran {condition}")
+    return _cleaning_verdicts(rows, "setting", confidence)
+
+
+def noise_contrasts(sweeps: dict[float, dict[str, list[dict]]], pairs=(("L_w", "blstm_att"),), chosen: str = "L_w",
+                    confidence: float = 0.95) -> pd.DataFrame:
+    """At each annotator noise (``{noise: sweep}``): each (condition, baseline) of ``pairs``, paired by session.
+
+    ``chosen``'s jobs are those its nested choice picks (:func:`nested_choice`);
+    any other condition's are its jobs anywhere in the sweep (the baseline and w
+    learn no labels: the l/w setting does not change them). Each pair is read
+    on the folds and seeds both ran (``report.contrasts``), against gold and
+    against the truth where there is one; Holm's correction over the whole
+    table, verdicts as in :func:`verdict`. Rows are (noise, contrast, against).
     """
     rows = []
     for noise, sweep in sorted(sweeps.items()):
-        base = [r for results in sweep.values() for r in results if r["condition"] == baseline]
-        _, nested = nested_choice(sweep, condition)
-        for against in [t for t in ("gold", "truth") if t != "truth" or report.has_truth(base + nested)]:
-            table = report.contrasts(base + nested, [(condition, baseline)], against, "pooled", confidence)
-            if len(table):
-                rows.append({"annotator noise": noise, "against": against, **table.iloc[0].to_dict()})
+        every = [r for results in sweep.values() for r in results]
+        picked = [r for r in every if r["condition"] != chosen]
+        if len(picked) < len(every):
+            picked += nested_choice(sweep, chosen)[1]
+        for against in [t for t in ("gold", "truth") if t != "truth" or report.has_truth(picked)]:
+            table = report.contrasts(picked, pairs, against, "pooled", confidence)
+            rows += [{"annotator noise": noise, "contrast": name, "against": against, **row.to_dict()}
+                     for name, row in table.iterrows()]
     if not rows:
-        raise ValueError(f"no annotator noise has jobs of both {condition} and {baseline}")
-    return _verdicts(report.with_holm(pd.DataFrame(rows)), confidence).set_index(["annotator noise", "against"])
+        raise ValueError(f"no annotator noise has jobs of both conditions of any of {list(pairs)}")
+    return _verdicts(report.with_holm(pd.DataFrame(rows)), confidence).set_index(
+        ["annotator noise", "contrast", "against"])
 
 
 def noise_cleaning(sweeps: dict[float, dict[str, list[dict]]], condition: str = "L_w",

@@ -110,20 +110,20 @@ def test_the_committed_sweep_matches_today_s_settings(monkeypatch):
     for noise in set(study.NOISES) - {1.0}:
         noisy = book.sweep_root(full, noise)
         for name in book.NOISE_SETTINGS:
-            conditions = ["blstm_att", "L_w"] if name == book.NOISE_SETTINGS[0] else ["L_w"]
+            conditions = [*book.NOISE_CONTROLS, "L_w"] if name == book.NOISE_SETTINGS[0] else ["L_w"]
             assert book.is_complete(replace(full, run_dir=study.sweep_dir(noisy, name), seeds=(0,)), conditions), name
         assert set(study.load_sweep(noisy, full.preset, {n: study.SWEEP[n] for n in book.NOISE_SETTINGS})) == \
             set(book.NOISE_SETTINGS)
-    # at each noise, the setting the nested choice picks (on seed 0) and the baseline repeated over more of the
-    # study's seeds: whole seeds (ten folds each), the same at every noise, each with its baseline beside it
+    # at each noise, the setting the nested choice picks (on seed 0) and the controls repeated over more of the
+    # study's seeds: whole seeds (ten folds each), the same at every noise, each with its controls beside it
     repeated = set()
     for noise, sweep in book.noise_sweeps(full, grid.load_jobs(full.run_dir)).items():
         chosen = {(r["fold"], r["seed"]) for name in set(study.nested_choice(sweep)[0].values())
                   for r in sweep[name] if r["condition"] == "L_w"}
         seeds = {seed for _, seed in chosen}
         assert len(chosen) == 10 * len(seeds) and seeds <= set(full.seeds), (noise, sorted(chosen))
-        base = {(r["fold"], r["seed"]) for jobs in sweep.values() for r in jobs if r["condition"] == "blstm_att"}
-        assert chosen <= base, noise
+        for control in book.NOISE_CONTROLS:  # the chosen L + w's every job has each control's beside it
+            assert chosen <= {(r["fold"], r["seed"]) for r in sweep[book.NOISE_SETTINGS[0]] if r["condition"] == control}
         repeated.add(frozenset(seeds))
     assert len(repeated) == 1 and len(next(iter(repeated))) >= 2, repeated
 
@@ -155,17 +155,19 @@ def test_the_committed_comparison_methods_are_today_s_and_in_whole_seeds(monkeyp
 
 
 def test_the_committed_noise_runs_hold_every_distrusting_method(monkeypatch):
-    """Chapter 10's label correction at annotator noise 0 and 2 loads (runs nothing): seed 0 of each method of
-    book.NOISE_METHODS on the ten folds, made by today's method, at every noise."""
+    """Chapter 10's label correction at annotator noise 0 and 2 loads (runs nothing): each method of
+    book.NOISE_METHODS on the ten folds, the same whole seeds at every noise, made by today's method."""
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
     monkeypatch.setattr(pipeline, "reproduce", lambda *a, **k: pytest.fail("the committed runs are incomplete"))
     full = book.study_setup()
     found = book.noise_methods(full, book.other_methods(full))
     assert sorted(found) == sorted(study.NOISES)
+    seeds = {c: sorted({r["seed"] for r in found[1.0] if r["condition"] == c}) for c in book.NOISE_METHODS}
+    assert all(found[0] == 0 for found in seeds.values()), seeds
+    assert all(seeds[c] == list(study.SEEDS) for c in ("L_w", "gce", "co_teaching_forget0.1")), seeds
     for noise, jobs in found.items():
-        assert {(r["condition"], r["fold"]) for r in jobs} == \
-            {(c, f.test) for c in book.NOISE_METHODS for f in book.loso_folds(book.SPEAKERS)}, noise
-        assert len(jobs) == len(book.NOISE_METHODS) * 10, noise  # one job per (method, fold): seed 0's alone
+        assert sorted((r["condition"], r["fold"], r["seed"]) for r in jobs) == sorted(
+            (c, f.test, seed) for c in book.NOISE_METHODS for f in book.loso_folds(book.SPEAKERS) for seed in seeds[c])
         assert all(r["method"] == CONDITIONS[r["condition"]].describe() for r in jobs), noise
 
 

@@ -61,7 +61,20 @@ def test_precision_recall_and_weights_against_the_truth():
     assert row["recall"] == 75 and row["flagged %"] == 25  # 50 % and 100 %; 6 of 24 flagged
     assert row["caught"] == 5 and row["hit"] == 1 and row["sessions"] == 2 and row["seeds"] == 2
     assert row["AUROC"] == 1 and row["weight wrong/right"] == pytest.approx((0.5 + 0.2) / 2)
+    assert row["AUROC within class"] == 1 and row["weight wrong/right within class"] == pytest.approx(
+        (0.5 + 0.2) / 2)  # gold classes 0 and 3 each hold one wrong label (4 and 3), trusted below their right one
     assert np.isnan(row["fixed %"])  # drops, relabels nothing
+
+
+def test_within_classes_reads_the_order_inside_each_gold_class_whatever_the_classes_levels():
+    # class 1's labels are all trusted more than class 0's: pooled, wrong label 4 outranks class 0's right ones;
+    # within each class the wrong label is the least trusted
+    gold = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2])
+    wrong = np.array([1, 0, 0, 0, 1, 0, 0, 0, 0, 0], dtype=bool)  # class 2 has no wrong label: left out
+    trust = np.array([1, 2, 2, 2, 5, 6, 6, 6, 9, 0.1])
+    assert correction.auroc(wrong, trust) < 0.8
+    assert correction.within_classes(wrong, trust, gold) == pytest.approx((1.0, (1 / 2 + 5 / 6) / 2))
+    assert np.isnan(correction.within_classes(np.zeros(10, dtype=bool), trust, gold)).all()
 
 
 def test_without_wrong_labels_every_flag_is_a_right_label_hit():

@@ -216,13 +216,28 @@ def test_noise_contrasts_pair_the_nested_choice_with_the_baseline_by_session():
                 "b": [_job("L_w", s, 0, hits=3 + k % 2, valid_hits=1) for k, s in enumerate(SPEAKERS)]}
 
     table = study.noise_contrasts({0.0: level(0), 2.0: level(3)})
-    assert list(table.index) == [(0.0, "gold"), (0.0, "truth"), (2.0, "gold"), (2.0, "truth")]
+    (contrast,) = table.index.unique("contrast")
+    assert list(table.index) == [(noise, contrast, t) for noise in (0.0, 2.0) for t in ("gold", "truth")]
+    table = table.droplevel("contrast")
     assert table.loc[(2.0, "gold"), "WA diff"] == pytest.approx(100 * 3 / 8)  # "a" chosen in every session
     assert table.loc[(2.0, "gold"), "WA verdict"] == "holds" and table.loc[(0.0, "gold"), "WA verdict"] == "not shown"
     raw = np.concatenate([table["WA p"], table["UA p"]])
     assert np.nanmax(np.concatenate([table["WA p (Holm)"], table["UA p (Holm)"]])) >= np.nanmax(raw)
     with pytest.raises(ValueError, match="no annotator noise"):
         study.noise_contrasts({0.0: {"b": level(0)["b"]}})
+
+
+def test_noise_contrasts_read_a_control_anywhere_in_the_sweep_and_the_chosen_condition_as_its_nested_choice():
+    # w ran beside the baseline at setting "a"; validation picks "b" for L + w in every session
+    sweep = {"a": [job for k, s in enumerate(SPEAKERS) for job in (
+                 _job("blstm_att", s, 0, hits=3 + k % 2), _job("w", s, 0, hits=4 + k % 2),
+                 _job("L_w", s, 0, hits=1, valid_hits=1))],
+             "b": [_job("L_w", s, 0, hits=6 + k % 2, valid_hits=5) for k, s in enumerate(SPEAKERS)]}
+    table = study.noise_contrasts({2.0: sweep}, pairs=(("w", "blstm_att"), ("L_w", "w")))
+    gold = table.xs((2.0, "gold"), level=("annotator noise", "against"))
+    assert len(gold) == 2 and set(table.index.unique("against")) == {"gold", "truth"}
+    assert sorted(gold["WA diff"]) == pytest.approx([100 / 8, 200 / 8])  # L + w at "b" (6 hits), not "a" (1)
+    assert (table["WA p (Holm)"] >= table["WA p"]).all()  # one family: both contrasts, both targets
 
 
 def test_settings_are_chosen_on_the_seeds_they_all_ran_and_the_choice_keeps_its_other_seeds():
@@ -276,6 +291,21 @@ def test_noise_cleaning_says_where_the_chosen_labels_end_cleaner_than_gold():
     assert table.loc[2.0, "p (Holm)"] == pytest.approx(min(1.0, 2 * table.loc[2.0, "p"]))
     assert table.loc[2.0, "verdict"] == "cleaner" and table.loc[0.0, "verdict"] == "not shown"
     assert (table["seeds"] == 2).all()
+
+
+def test_sweep_cleaning_measures_each_setting_on_the_seeds_every_setting_ran():
+    # "a" fixes a label in four sessions of five on seed 0 and breaks every label on seed 1, which "b" never ran
+    a = [_job("L_w", s, 0, hits=4, learned=(1, 1, 2, 3) if k % 5 else (0, 1, 2, 3)) for k, s in enumerate(SPEAKERS)]
+    a += [_job("L_w", s, 1, hits=4, learned=(3, 0, 1, 2)) for s in SPEAKERS]
+    b = [_job("L_w", s, 0, hits=4, learned=(0, 2, 2, 3)) for s in SPEAKERS]  # breaks one right label everywhere
+    table = study.sweep_cleaning({"a": a + [_job("blstm_att", s, 0, 4) for s in SPEAKERS], "b": b})
+    assert list(table.index) == ["a", "b"] and table.index.name == "setting"
+    assert (table["seeds"] == 1).all() and table.loc["a", "diff"] > 0  # seed 1 of "a" is not read
+    assert table.loc["b", "diff"] == pytest.approx(-25) and table.loc["b", "verdict"] == "less clean"
+    # Holm over the two settings: "b"'s p (zero: every session loses the same) first, "a"'s times one
+    assert table.loc["a", "p (Holm)"] == pytest.approx(table.loc["a", "p"]) and table.loc["a", "verdict"] == "cleaner"
+    with pytest.raises(ValueError, match="ran L_w"):
+        study.sweep_cleaning({"c": [_job("blstm_att", s, 0, 4) for s in SPEAKERS]})
 
 
 def test_scale_contrasts_set_each_learned_condition_against_smoothing_at_its_own_scale():
