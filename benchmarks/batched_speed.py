@@ -2,8 +2,10 @@
 
 The same K jobs (BLSTM + ATT, the network of ``--preset``, SynthEmo scale 0.25,
 four speakers: each job trains on two of them, about 220 utterances) are
-trained for ``--epochs`` network epochs, dropout on, each configuration in its
-own process so peak memory (max RSS) is its own:
+trained for ``--epochs`` network epochs, dropout on (``--pass infer``: as
+many inference passes over their training utterances, what validation and
+the l/w epoch run), each configuration in its own process so peak memory
+(max RSS) is its own:
 
 - ``single``: ``Trainer.network_epoch`` of one job on ``--threads`` threads;
   the grid runs ``cores / threads`` such processes side by side, so the
@@ -15,6 +17,7 @@ It prints utterances per second per configuration and per core::
 
     .venv/bin/python benchmarks/batched_speed.py --k 2 4 8
     .venv/bin/python benchmarks/batched_speed.py --preset small --k 2 4 8
+    .venv/bin/python benchmarks/batched_speed.py --pass infer --k 2 4 8
     .venv/bin/python benchmarks/batched_speed.py --device cuda --k 8 32 64   # on a GPU
 """
 
@@ -63,7 +66,12 @@ def measure(config: dict) -> dict:
             if config["device"] == "cuda":
                 torch.cuda.synchronize()
             start = time.perf_counter()
-        if batched is not None:
+        if config["pass"] == "infer":  # eval mode over the training utterances, as the l/w epoch reads them
+            if batched is not None:
+                batched.log_probs({k: trainer.train for k, trainer in enumerate(trainers)})
+            else:
+                trainers[0].log_probs(trainers[0].train)
+        elif batched is not None:
             batched.network_epoch(list(range(len(trainers))))
         else:
             trainers[0].network_epoch()
@@ -81,6 +89,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, nargs="+", default=[2, 4], help="jobs per batch to measure")
     parser.add_argument("--epochs", type=int, default=1, help="timed network epochs (after one warm-up epoch)")
+    parser.add_argument("--pass", dest="kind", choices=("train", "infer"), default="train",
+                        help="what is timed: network epochs, or inference passes (validation, the l/w epoch)")
     parser.add_argument("--threads", type=int, default=1, help="threads of one single-job process")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--preset", default="paper", help="whose network (minisermeta.settings.PRESETS)")
@@ -94,11 +104,11 @@ def main():
         return
     cores = os.cpu_count() or 1
     processes = max(1, cores // args.threads) if args.device == "cpu" else 1
-    common = dict(epochs=args.epochs, device=args.device, preset=args.preset, dataset=args.dataset)
+    common = dict(epochs=args.epochs, device=args.device, preset=args.preset, dataset=args.dataset, **{"pass": args.kind})
     configs = [dict(mode="single", k=1, threads=args.threads, **common)]
     configs += [dict(mode="batched", k=k, threads=args.threads * processes if args.device == "cpu" else 1, **common)
                 for k in args.k]
-    print(f"{cores} cores, device {args.device}, preset {args.preset}; "
+    print(f"{cores} cores, device {args.device}, preset {args.preset}, {args.kind} passes; "
           f"single jobs: {processes} process(es) of {args.threads} thread(s)")
     for config in configs:
         label = "single" if config["mode"] == "single" else f"batched K={config['k']}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One lent GPU's measurements, as one script (a lease is short): the device, the network-epoch throughput of the
-# single-job trainer against the batched one (benchmarks/batched_speed.py), then the study's grid at the paper preset
+# single-job trainer against the batched one and of their inference passes (benchmarks/batched_speed.py), then the study's grid at the paper preset
 # (benchmarks/gpu.py; the baseline, the smoothed control and L + w, seed after seed) until GRID_END seconds after
 # the start. Each job's file is written when it stops, so the grid stopped at that time keeps what it finished;
 # it comes back as OUT/run.tgz and resumes anywhere.
@@ -22,6 +22,8 @@ nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 5 >
 smi=$!
 timeout 170 $py benchmarks/batched_speed.py --device "${DEVICE:-cuda}" --preset "${PRESET:-paper}" --dataset "$data" \
     --k 16 64 --epochs 1 --timeout 75 2>&1 | tee "$out/speed.txt"
+timeout 60 $py benchmarks/batched_speed.py --device "${DEVICE:-cuda}" --preset "${PRESET:-paper}" --dataset "$data" \
+    --pass infer --k 16 64 --epochs 2 --timeout 25 2>&1 | tee -a "$out/speed.txt"  # should stacked inference be on?
 echo "throughput done at ${SECONDS} s"
 setsid $py benchmarks/gpu.py --dataset "$data" --preset "${PRESET:-paper}" --conditions blstm_att smoothed L_w \
     --seeds 0 1 2 3 4 --n-jobs "$(nproc)" --out "$out/run" > "$out/grid.log" 2>&1 &

@@ -3,10 +3,12 @@
 One small BLSTM (batch 32, 128 units) leaves a GPU waiting on its sequential
 time steps. Stacking K jobs' parameters on a leading axis turns each step's
 matrix products into batched ones (``torch.bmm``), so K networks advance for
-about the price of one. Everything but the network epoch stays the single-job
+about the price of one. The inference passes can run stacked as well
+(``stacked_inference``): each epoch's validation pass and the pass the l/w
+epoch reads (``Method.end_epoch_inputs``). Everything else stays the single-job
 trainer's, per job: its data order and resampling (its own numpy generator),
-its method (loss, l/w epoch, state), validation, early stopping and the
-restored best network. A job that stops leaves the batch (it is masked: its
+its method (loss, l/w update, state), early stopping and the restored best
+network. A job that stops leaves the batch (it is masked: its
 parameters and Adam state no longer change) and its result can be written at
 once. ``train.Trainer`` stays the readable reference; the test suite checks
 that with dropout off every job's per-epoch losses equal the single-job
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -125,6 +128,26 @@ class StackedAdam:
             p.sub_(torch.where(on, update, torch.zeros_like(update)))
 
 
+@contextmanager
+def _serving(trainer: Trainer, indices: np.ndarray | None, computed: Tensor | None):
+    """Within it, ``trainer.log_probs(indices)`` (eval mode, the job's own network) returns ``computed``, which a
+    batched pass computed beside other jobs' ones; any other call (other utterances, dropout, another network)
+    is the trainer's own pass. ``indices`` None: nothing is served."""
+    if indices is None:
+        yield
+        return
+    own = trainer.log_probs
+
+    def log_probs(asked, dropout=False, model=None):
+        return computed if asked is indices and not dropout and model is None else own(asked, dropout, model)
+
+    trainer.log_probs = log_probs  # the instance's attribute hides the method until the l/w epoch is over
+    try:
+        yield
+    finally:
+        del trainer.log_probs
+
+
 class _Job:
     """One trainer's place in the batched loop: its phases, epoch, early-stopping record."""
 
@@ -143,7 +166,7 @@ class BatchedTrainer:
     network is restored, so a grid can write that job's result at once.
     """
 
-    def __init__(self, trainers: list[Trainer], on_done=None):
+    def __init__(self, trainers: list[Trainer], on_done=None, stacked_inference: bool = False):
         if not trainers:
             raise ValueError("no trainer to batch")
         settings = trainers[0].settings
@@ -154,6 +177,10 @@ class BatchedTrainer:
             raise ValueError(f"{', '.join(alone)} differentiates through its own network and cannot be batched; "
                              "train it with train.train_job (run_grid does)")
         self.trainers, self.settings, self.on_done = trainers, settings, on_done
+        # The inference passes (validation, the l/w epoch's) stacked too: on a CPU they run about 3x fewer utterances
+        # per core than each job's own torch.nn.LSTM pass (benchmarks/batched_speed.py --pass infer), so they are
+        # asked for, not the default; whether they pay on a GPU is measured by the same script there.
+        self.stacked_inference = stacked_inference
         self.device = trainers[0].device
         self.lengths = trainers[0].data.lengths  # the same utterances; each fold normalises its own frames
         self.params = {name: torch.stack([dict(t.model.named_parameters())[name].detach() for t in trainers])
@@ -172,6 +199,22 @@ class BatchedTrainer:
             for name, p in self.trainers[k].model.named_parameters():
                 self.params[name][k].copy_(p)
 
+    def _inputs(self, batches: dict[int, np.ndarray]) -> tuple[list[int], Tensor, Tensor, dict[str, Tensor]]:
+        """The jobs of ``batches`` ({job: dataset indices}), their frames (J, B, T, dims) and lengths (J, B) padded
+        side by side, and their parameters (the other jobs' left out)."""
+        jobs = list(batches)
+        B, T = max(len(b) for b in batches.values()), max(int(self.lengths[b].max()) for b in batches.values())
+        x = np.zeros((len(jobs), B, T, self.trainers[0].data.frames.shape[1]), dtype=np.float32)
+        lengths = np.ones((len(jobs), B), dtype=np.int64)  # rows without an utterance: a zero frame, no loss
+        for j, k in enumerate(jobs):
+            data, batch = self.trainers[k].data, batches[k]
+            for row, (start, length) in enumerate(zip(data.offsets[batch], data.lengths[batch])):
+                x[j, row, :length] = data.frames[start:start + length]
+            lengths[j, :len(batch)] = data.lengths[batch]
+        index = torch.as_tensor(jobs, device=self.device)
+        params = {name: p.index_select(0, index) for name, p in self.params.items()}
+        return jobs, torch.from_numpy(x).to(self.device), torch.from_numpy(lengths).to(self.device), params
+
     def network_epoch(self, running: list[int]) -> dict[int, float]:
         """One network epoch of every running job, their batches side by side; mean loss per job."""
         plans = {}
@@ -182,18 +225,7 @@ class BatchedTrainer:
         totals = dict.fromkeys(running, 0.0)
         for step in range(max(len(batches) for _, batches in plans.values())):
             batches = {k: b[step] for k, (_, b) in plans.items() if step < len(b)}  # jobs with a batch left
-            jobs = list(batches)
-            B, T = max(len(b) for b in batches.values()), max(int(self.lengths[b].max()) for b in batches.values())
-            x = np.zeros((len(jobs), B, T, self.trainers[0].data.frames.shape[1]), dtype=np.float32)
-            lengths = np.ones((len(jobs), B), dtype=np.int64)  # rows without an utterance: a zero frame, no loss
-            for j, k in enumerate(jobs):
-                data, batch = self.trainers[k].data, batches[k]
-                for row, (start, length) in enumerate(zip(data.offsets[batch], data.lengths[batch])):
-                    x[j, row, :length] = data.frames[start:start + length]
-                lengths[j, :len(batch)] = data.lengths[batch]
-            x, lengths = torch.from_numpy(x).to(self.device), torch.from_numpy(lengths).to(self.device)
-            index = torch.as_tensor(jobs, device=self.device)
-            params = {name: p.index_select(0, index) for name, p in self.params.items()}  # the batch's jobs only
+            jobs, x, lengths, params = self._inputs(batches)
             with self.trainers[0].autocast:
                 logits = stacked_forward(params, x, lengths, self.settings.model.dropout, training=True)
             losses = []
@@ -205,36 +237,75 @@ class BatchedTrainer:
                 p.grad = None
             torch.stack(losses).sum().backward()  # job k's loss reaches only its own slice
             active = torch.zeros(len(self.trainers), dtype=torch.bool, device=self.device)
-            active[index] = True
+            active[torch.as_tensor(jobs, device=self.device)] = True
             self.optimizer.step(active)
             for k, loss in zip(jobs, losses):
                 totals[k] += loss.item() * len(batches[k])
         return {k: totals[k] / len(plans[k][0]) for k in running}
 
+    @torch.no_grad()
+    def log_probs(self, indices: dict[int, np.ndarray]) -> dict[int, Tensor]:
+        """log y_n of each job's ``indices[k]``, in their order: ``Trainer.log_probs`` of K jobs in one pass each batch.
+
+        Eval mode (no dropout), batched by length as the single-job pass is,
+        each job's batches beside the other jobs' ones.
+        """
+        n_classes = self.trainers[0].data.n_classes
+        out = {k: torch.empty(len(chosen), n_classes, device=self.device) for k, chosen in indices.items()}
+        plans = {k: length_batches(chosen, self.lengths, 4 * self.settings.batch_size, None)
+                 for k, chosen in indices.items()}
+        order = {k: {utterance: row for row, utterance in enumerate(chosen)} for k, chosen in indices.items()}
+        for step in range(max((len(batches) for batches in plans.values()), default=0)):
+            batches = {k: b[step] for k, b in plans.items() if step < len(b)}
+            jobs, x, lengths, params = self._inputs(batches)
+            with self.trainers[0].autocast:
+                logits = stacked_forward(params, x, lengths, 0.0, training=False)
+            for j, k in enumerate(jobs):
+                rows = torch.as_tensor([order[k][i] for i in batches[k]], device=self.device)
+                out[k][rows] = logits[j, :len(batches[k])].float().log_softmax(dim=-1)
+        return out
+
     def fit(self) -> None:
-        """Algorithm 1 for every job until each has stopped (every phase of its method); best networks restored."""
+        """Algorithm 1 for every job until each has stopped (every phase of its method); best networks restored.
+
+        With ``stacked_inference``, the validation passes of the running jobs
+        and the inference passes their l/w epochs read
+        (``Method.end_epoch_inputs``) run stacked too (:meth:`log_probs`);
+        the rest of each job's epoch end is its own.
+        """
         while not all(job.done for job in self.jobs):
             running = [k for k, job in enumerate(self.jobs) if not job.done]
             start = time.perf_counter()
             train_losses = self.network_epoch(running)
+            stacked = running if self.stacked_inference else []
+            valid = self.log_probs({k: self.trainers[k].valid for k in stacked})
             network_seconds = (time.perf_counter() - start) / len(running)  # the epoch's share of each job
+            start = time.perf_counter()
+            wanted = {k: self.trainers[k].method.end_epoch_inputs(self.jobs[k].phases[0]) for k in stacked}
+            wanted = {k: chosen for k, chosen in wanted.items() if chosen is not None}
+            inferred = self.log_probs(wanted)
+            inference_seconds = (time.perf_counter() - start) / max(1, len(wanted))
             for k in running:
                 job, trainer = self.jobs[k], self.trainers[k]
                 self._to_model(k)
                 job.epoch += 1
                 phase = job.phases[0]
                 start = time.perf_counter()
-                valid_loss = trainer.validation_loss()
+                valid_loss = trainer.validation_loss(valid.get(k))  # its own pass where none was stacked
+                validation_seconds = time.perf_counter() - start
                 if not np.isfinite(valid_loss):
                     speaker = trainer.data.speakers[trainer.valid[0]]
                     raise FloatingPointError(f"validation loss is {valid_loss} after epoch {job.epoch} ({phase}) of the "
                                              f"batched {type(trainer.method).__name__} job validated on {speaker}; "
                                              "lower the learning rate (Settings.lr)")
-                validation_seconds = time.perf_counter() - start
-                trainer.method.end_epoch(phase)
+                start = time.perf_counter()
+                with _serving(trainer, wanted.get(k), inferred.get(k)):
+                    trainer.method.end_epoch(phase)
                 trainer.history.append(dict(phase=phase, epoch=job.epoch, train_loss=train_losses[k],
-                                            valid_loss=valid_loss, network_seconds=network_seconds + validation_seconds,
-                                            lw_seconds=time.perf_counter() - start - validation_seconds))
+                                            valid_loss=valid_loss,
+                                            network_seconds=network_seconds + validation_seconds,
+                                            lw_seconds=time.perf_counter() - start
+                                            + (inference_seconds if k in wanted else 0.0)))
                 if valid_loss < job.best_loss:
                     job.best_loss, job.waited = valid_loss, 0
                     job.best_state = copy.deepcopy((trainer.model.state_dict(), trainer.method.state_dict()))
@@ -258,13 +329,15 @@ class BatchedTrainer:
                 self.on_done(trainer)
 
 
-def train_batched(dataset: Dataset, jobs, settings: Settings, on_result=None, threads: int | None = None) -> list[dict]:
+def train_batched(dataset: Dataset, jobs, settings: Settings, on_result=None, threads: int | None = None,
+                  stacked_inference: bool = False) -> list[dict]:
     """Train ``jobs``, each (name, method, fold, seed) as a grid holds them, as one batch.
 
     Each job is set up exactly as ``train.train_job`` sets it up (seeded, its
     fold normalised); the results are the same JSON-ready dicts, in the order
     of ``jobs``, and ``on_result(index, result)`` gets each as soon as its job
     stops. ``seconds`` is the batch's wall time until the job stopped.
+    ``stacked_inference``: see :class:`BatchedTrainer`.
     """
     specs = [(*named(method, name), fold, seed) for name, method, fold, seed in jobs]
     results: dict[int, dict] = {}
@@ -280,5 +353,5 @@ def train_batched(dataset: Dataset, jobs, settings: Settings, on_result=None, th
             if on_result is not None:
                 on_result(k, results[k])
 
-        BatchedTrainer([trainer for trainer, _ in made], on_done=done).fit()
+        BatchedTrainer([trainer for trainer, _ in made], on_done=done, stacked_inference=stacked_inference).fit()
     return [results[k] for k in range(len(specs))]

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import stats
 from .corpora import session_of
-from .report import _by_condition, _ordered, titles
+from .report import _by_condition, _ordered, learned_labels, titles
 
 
 def distrust(job: dict) -> dict | None:
@@ -35,7 +35,7 @@ def distrust(job: dict) -> dict | None:
     """
     train, method = job["train"], job.get("method", {})
     gold = np.asarray(train["gold"])
-    label = np.argmax(np.asarray(train["s"]), axis=1)
+    label = learned_labels(train)
     trust = flagged = None
     if "trust" in train:
         trust = np.asarray(train["trust"], dtype=float)
@@ -44,6 +44,9 @@ def distrust(job: dict) -> dict | None:
         trust = np.asarray(train["initial_w"]) / np.asarray(train["w"])
         flagged = label != gold if method.get("learn_labels") else None
     elif method.get("learn_labels"):  # L alone: the learned target's probability of the gold label
+        if "s" not in train:
+            raise ValueError(f"the {job['condition']} job of {job['fold']}, seed {job['seed']}, was slimmed to its "
+                             "learned labels (grid.slim_jobs): its trust needs the targets s_n")
         trust = np.asarray(train["s"])[np.arange(len(gold)), gold]
         flagged = label != gold
     if trust is None:

@@ -109,6 +109,29 @@ def load_jobs(out: Path) -> list[dict]:
     return results
 
 
+def slim_jobs(out: Path, seeds=None) -> int:
+    """Keep only the learned labels of each finished job's learned targets under a run directory; how many changed.
+
+    A learned-label job's targets s_n (``train.s``) are half its file, and of
+    them the book reads only argmax(s_n) (``report.learned_labels``) outside
+    the chapters that show s_n itself. Slimming replaces them by
+    ``train.labels`` before a large grid is committed (a Colab reader clones
+    every job file). ``seeds``: only jobs of these seeds (default: all). Each
+    file is rewritten whole or not at all; a slimmed job stays finished, so a
+    rerun of the grid skips it.
+    """
+    changed = 0
+    for path in sorted(Path(out).glob("jobs/*/*.json.gz")):
+        result = read_json(path)
+        if "s" not in result.get("train", {}) or (seeds is not None and result.get("seed") not in seeds):
+            continue
+        train = result["train"]
+        train["labels"] = np.argmax(np.asarray(train.pop("s")), axis=1).tolist()
+        write_json(path, result)
+        changed += 1
+    return changed
+
+
 @contextmanager
 def _claim(path: Path, wait: bool):
     """Hold the lock file of job ``path``; yields whether it is held (False: another process has it, and not ``wait``).

@@ -328,6 +328,11 @@ def _train_entries(results: list[dict], condition: str) -> list[dict]:
     return [r["train"] for r in _jobs_of(results, condition)]
 
 
+def learned_labels(train: dict) -> np.ndarray:
+    """A job's learned labels argmax(s_n): from its targets s_n, or as stored where ``grid.slim_jobs`` dropped them."""
+    return np.asarray(train["labels"]) if "labels" in train else np.argmax(np.asarray(train["s"]), axis=1)
+
+
 def table3(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
     """Table 3: mean w_n per gold class before and after training (training utterances of every fold)."""
     entries, classes = _train_entries(results, condition), class_names(results)
@@ -371,7 +376,7 @@ def label_moves(results: list[dict], condition: str = "L_w") -> pd.DataFrame:
     """The data of Fig. 3: percent of each gold class whose learned label argmax(s_n) is each class."""
     entries, classes = _train_entries(results, condition), _titled(class_names(results))
     gold = np.concatenate([e["gold"] for e in entries])
-    learned = np.concatenate([np.argmax(e["s"], axis=1) for e in entries])
+    learned = np.concatenate([learned_labels(e) for e in entries])
     counts = metrics.confusion(gold, learned, len(classes)).astype(float)
     percent = 100 * counts / counts.sum(axis=1, keepdims=True).clip(min=1)
     table = pd.DataFrame(percent, index=classes, columns=classes)
@@ -412,7 +417,7 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
         truth = np.concatenate([e["truth"] for e in entries if e["truth"] is not None])
         if len(truth) != len(gold):
             raise ValueError("label_fixes needs results of a corpus with true labels (SynthEmo)")
-        learned = np.concatenate([np.argmax(e["s"], axis=1) for e in entries])
+        learned = np.concatenate([learned_labels(e) for e in entries])
         wrong = gold != truth
         rows[names[condition]] = {
             "utterances": len(gold), "wrong gold": int(wrong.sum()),
@@ -443,7 +448,7 @@ def label_cleaning(results: list[dict], condition: str = "L_w", confidence: floa
         if entry["truth"] is None or None in entry["truth"][:1]:
             raise ValueError("label_cleaning needs results of a corpus with true labels (SynthEmo)")
         truth = np.asarray(entry["truth"])
-        learned = np.argmax(np.asarray(entry["s"]), axis=1)
+        learned = learned_labels(entry)
         session = session_of(job["fold"])
         counts[session] = counts.get(session, 0) + np.array(
             [len(truth), (np.asarray(entry["gold"]) == truth).sum(), (learned == truth).sum()])
@@ -609,7 +614,7 @@ def flagged_utterances(results: list[dict], condition: str = "L_w", corpus: Corp
     """
     rows = []
     for entry in _train_entries(results, condition):
-        learned = np.argmax(entry["s"], axis=1)
+        learned = learned_labels(entry)
         for u, g, w, l in zip(entry["utterances"], entry["gold"], entry["w"], learned):
             rows.append((u, g, w, int(l)))
     table = pd.DataFrame(rows, columns=["utterance", "gold", "w", "learned"])

@@ -130,10 +130,13 @@ class Trainer:
             out[rows] = logits.float().log_softmax(dim=-1)
         return out
 
-    def validation_loss(self) -> float:
-        """Cross-entropy of the validation speaker's gold labels: the early-stopping criterion."""
+    def validation_loss(self, log_probs: torch.Tensor | None = None) -> float:
+        """Cross-entropy of the validation speaker's gold labels: the early-stopping criterion.
+
+        ``log_probs``: the validation utterances' log y_n where a batched pass computed them.
+        """
         gold = torch.as_tensor(self.data.gold[self.valid], device=self.device)
-        return F.nll_loss(self.log_probs(self.valid), gold).item()
+        return F.nll_loss(self.log_probs(self.valid) if log_probs is None else log_probs, gold).item()
 
     def fit(self) -> None:
         """Every phase of the method to early stopping; leaves the best network (and method state) in place."""

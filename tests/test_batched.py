@@ -14,13 +14,16 @@ from minisermeta.train import train_job
 JOBS = [("blstm_att", 0, 0), ("L_w", 1, 1), ("oversampling", 2, 2), ("L_w_pretrained", 3, 0)]
 
 
-def test_k_jobs_batched_have_the_losses_of_k_single_jobs(dataset):
-    """K = 4 jobs of four conditions, folds and seeds; dropout off: the same per-epoch losses, predictions, l, w."""
+@pytest.mark.parametrize("stacked_inference", [False, True])
+def test_k_jobs_batched_have_the_losses_of_k_single_jobs(dataset, stacked_inference):
+    """K = 4 jobs of four conditions, folds and seeds; dropout off: the same per-epoch losses, predictions, l, w,
+    with each job's own inference passes or with stacked ones."""
     folds = loso_folds(dataset.speakers)
     settings = tiny_settings(max_epochs=4, patience=2, model=ModelConfig(fc_units=16, lstm_units=8, dropout=0.0))
     jobs = [(name, CONDITIONS[name], folds[f], seed) for name, f, seed in JOBS]
     finished = []
-    batched = train_batched(dataset, jobs, settings, on_result=lambda k, r: finished.append(k), threads=1)
+    batched = train_batched(dataset, jobs, settings, on_result=lambda k, r: finished.append(k), threads=1,
+                            stacked_inference=stacked_inference)
     assert sorted(finished) == list(range(len(JOBS)))
     for (name, method, fold, seed), together in zip(jobs, batched):
         alone = train_job(dataset, name, fold, seed=seed, settings=settings, threads=1)
@@ -87,3 +90,20 @@ def test_a_grid_in_batches_writes_each_job_and_resumes(dataset, tmp_path):
     assert run_grid(dataset, tmp_path, ["blstm_att", "L_w"], folds, [0], settings, progress=False, batch=4) == []
     with pytest.raises(ValueError, match="batch must be at least 1"):
         run_grid(dataset, tmp_path, ["blstm_att"], folds, [0], settings, progress=False, batch=0)
+
+
+def test_validation_and_the_lw_epoch_infer_for_all_jobs_at_once(dataset, monkeypatch):
+    """Inside the batched loop no job runs its own inference pass: validation and the l/w epoch read batched ones."""
+    from minisermeta.batched import BatchedTrainer
+    from minisermeta.train import Trainer, make_trainer
+
+    folds = loso_folds(dataset.speakers)
+    settings = tiny_settings(max_epochs=2, model=ModelConfig(fc_units=16, lstm_units=8, dropout=0.0))
+    trainers = [make_trainer(dataset, CONDITIONS[name], folds[f], f, settings)[0]
+                for name, f in (("L_w", 0), ("blstm_att", 1), ("L_w", 2))]
+    own_passes = []
+    single = Trainer.log_probs
+    monkeypatch.setattr(Trainer, "log_probs", lambda self, *args, **kwargs: own_passes.append(self)
+                        or single(self, *args, **kwargs))
+    BatchedTrainer(trainers, stacked_inference=True).fit()
+    assert own_passes == [] and all(len(t.history) == 2 for t in trainers)

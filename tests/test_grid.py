@@ -5,6 +5,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from helpers import tiny_settings, toy_dataset
 
@@ -124,3 +126,29 @@ def test_a_grid_shares_the_cores_out_among_the_jobs_it_runs_at_once(monkeypatch)
     assert threads_per_job(4, 1) == 8  # one job left: it takes every core
     assert threads_per_job(-1, 10) == 1  # one per core
     assert threads_per_job(1, 0) == 8
+
+
+def test_slimming_keeps_the_learned_labels_and_the_run_finished(tmp_path, monkeypatch):
+    from minisermeta import correction, report
+
+    dataset = toy_dataset(per_speaker=8)
+    folds = loso_folds(dataset.speakers)[:2]
+    settings = tiny_settings(max_epochs=2)
+    run_grid(dataset, tmp_path, ["L", "L_w"], folds, [0, 1], settings, n_jobs=1, progress=False)
+    before = load_jobs(tmp_path)
+    assert grid.slim_jobs(tmp_path, seeds={1}) == 4  # L and L_w on two folds
+    after = load_jobs(tmp_path)
+    assert grid.slim_jobs(tmp_path, seeds={1}) == 0
+    for old, new in zip(before, after):
+        assert ("s" in new["train"]) == (new["seed"] == 0) and ("labels" in new["train"]) == (new["seed"] == 1)
+        np.testing.assert_array_equal(report.learned_labels(new["train"]), np.argmax(old["train"]["s"], axis=1))
+    pd.testing.assert_frame_equal(report.label_moves(after, "L"), report.label_moves(before, "L"))
+    both = [(old, new) for old, new in zip(before, after) if new["condition"] == "L_w" and new["seed"] == 1]
+    for key, value in correction.distrust(both[0][0]).items():  # L + w's trust reads w, not s_n
+        np.testing.assert_array_equal(correction.distrust(both[0][1])[key], value)
+    slimmed_l = next(r for r in after if r["condition"] == "L" and r["seed"] == 1)
+    with pytest.raises(ValueError, match="slimmed to its learned labels"):
+        correction.distrust(slimmed_l)
+
+    monkeypatch.setattr(grid, "_run_jobs", lambda *args, **kwargs: pytest.fail("a slimmed job ran again"))
+    run_grid(dataset, tmp_path, ["L", "L_w"], folds, [0, 1], settings, n_jobs=1, progress=False)

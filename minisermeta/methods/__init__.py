@@ -15,6 +15,7 @@ name; it calls a :class:`Method`'s hooks::
             method.epoch_utterances(rng)      the training utterances of the epoch
             method.loss(logits, batch)        the loss of one batch (eq. 6 for the paper's methods)
             method.end_epoch(phase)           after validation: the paper's l/w epoch lives here
+            (method.end_epoch_inputs(phase)   what end_epoch infers, which a batched trainer precomputes)
         method.state_dict() / load_state_dict(state)   kept and restored with the best network
     method.record()                           what the job's JSON stores of the training utterances
 

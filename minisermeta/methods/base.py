@@ -64,6 +64,11 @@ class Method:
     def end_epoch(self, phase: str) -> None:
         """After each network epoch and its validation pass (network weights stay fixed here)."""
 
+    def end_epoch_inputs(self, phase: str) -> np.ndarray | None:
+        """The utterances whose ``trainer_.log_probs`` (eval mode, the job's network) ``end_epoch`` reads, so that
+        ``batched.BatchedTrainer`` computes them for many jobs in one pass; None: none (or another pass)."""
+        return None
+
     def state_dict(self) -> dict:
         return {}
 

@@ -118,6 +118,10 @@ class LearnedLabelsWeights(FixedTargets):
             return self.gold_targets_.loss(logits, batch.rows)  # eq. (6) on one-hot gold and eq. (4) weights
         return super().loss(logits, batch)
 
+    def end_epoch_inputs(self, phase: str) -> np.ndarray | None:
+        # a pass with dropout draws its own masks, which a batched pass would not draw alike
+        return None if phase == "pretrain" or self.trainer_.settings.lw_dropout else self.train_
+
     def end_epoch(self, phase: str) -> None:
         """The l/w epoch (Algorithm 1, second step); none while pretraining."""
         if phase == "pretrain":
