@@ -11,13 +11,16 @@ the l/w epoch run), each configuration in its own process so peak memory
   the grid runs ``cores / threads`` such processes side by side, so the
   machine's throughput is this times that many.
 - ``batched K``: ``BatchedTrainer.network_epoch`` of K jobs in one process on
-  all ``--threads`` x (processes) threads.
+  all ``--threads`` x (processes) threads; with ``--compile``, beside each
+  ``compiled K``: the same with the LSTM cell compiled (``compiled=True``; its
+  compilation falls in the untimed warm-up epoch).
 
 It prints utterances per second per configuration and per core::
 
     .venv/bin/python benchmarks/batched_speed.py --k 2 4 8
     .venv/bin/python benchmarks/batched_speed.py --preset small --k 2 4 8
     .venv/bin/python benchmarks/batched_speed.py --pass infer --k 2 4 8
+    .venv/bin/python benchmarks/batched_speed.py --compile --k 4
     .venv/bin/python benchmarks/batched_speed.py --device cuda --k 8 32 64   # on a GPU
 """
 
@@ -59,7 +62,7 @@ def measure(config: dict) -> dict:
     settings = preset(config["preset"], device=config["device"])
     fold = loso_folds(dataset.speakers)[0]
     trainers = [make_trainer(dataset, CONDITIONS["blstm_att"], fold, seed, settings)[0] for seed in range(config["k"])]
-    batched = BatchedTrainer(trainers) if config["mode"] == "batched" else None
+    batched = BatchedTrainer(trainers, compiled=config["compiled"]) if config["mode"] == "batched" else None
     utterances, start = 0, None
     for epoch in range(config["epochs"] + 1):  # the first epoch warms up (allocations, autotuning)
         if epoch == 1:
@@ -91,6 +94,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=1, help="timed network epochs (after one warm-up epoch)")
     parser.add_argument("--pass", dest="kind", choices=("train", "infer"), default="train",
                         help="what is timed: network epochs, or inference passes (validation, the l/w epoch)")
+    parser.add_argument("--compile", action="store_true", help="also each K with the LSTM cell compiled")
     parser.add_argument("--threads", type=int, default=1, help="threads of one single-job process")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--preset", default="paper", help="whose network (minisermeta.settings.PRESETS)")
@@ -105,13 +109,13 @@ def main():
     cores = os.cpu_count() or 1
     processes = max(1, cores // args.threads) if args.device == "cpu" else 1
     common = dict(epochs=args.epochs, device=args.device, preset=args.preset, dataset=args.dataset, **{"pass": args.kind})
-    configs = [dict(mode="single", k=1, threads=args.threads, **common)]
-    configs += [dict(mode="batched", k=k, threads=args.threads * processes if args.device == "cpu" else 1, **common)
-                for k in args.k]
+    configs = [dict(mode="single", k=1, threads=args.threads, compiled=False, **common)]
+    configs += [dict(mode="batched", k=k, threads=args.threads * processes if args.device == "cpu" else 1,
+                     compiled=compiled, **common) for k in args.k for compiled in (False, True)[:1 + args.compile]]
     print(f"{cores} cores, device {args.device}, preset {args.preset}, {args.kind} passes; "
           f"single jobs: {processes} process(es) of {args.threads} thread(s)")
     for config in configs:
-        label = "single" if config["mode"] == "single" else f"batched K={config['k']}"
+        label = "single" if config["mode"] == "single" else f"{'compiled' if config['compiled'] else 'batched'} K={config['k']}"
         try:
             done = subprocess.run([sys.executable, __file__, "--one", json.dumps(config)], capture_output=True,
                                   text=True, timeout=args.timeout)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One lent GPU's measurements, as one script (a lease is short): the device, the network-epoch throughput of the
-# single-job trainer against the batched one and of their inference passes (benchmarks/batched_speed.py), then the study's grid at the paper preset
+# single-job trainer against the batched one (its LSTM cell as written and compiled) and of their inference passes
+# (benchmarks/batched_speed.py), then the study's grid at the paper preset
 # (benchmarks/gpu.py; the baseline, the smoothed control and L + w, seed after seed) until GRID_END seconds after
 # the start. Each job's file is written when it stops, so the grid stopped at that time keeps what it finished;
 # it comes back as OUT/run.tgz and resumes anywhere.
@@ -20,8 +21,8 @@ mkdir -p "$out"
 cat "$out/device.txt"
 nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 5 > "$out/gpu_use.csv" 2>&1 &
 smi=$!
-timeout 170 $py benchmarks/batched_speed.py --device "${DEVICE:-cuda}" --preset "${PRESET:-paper}" --dataset "$data" \
-    --k 16 64 --epochs 1 --timeout 75 2>&1 | tee "$out/speed.txt"
+timeout 260 $py benchmarks/batched_speed.py --device "${DEVICE:-cuda}" --preset "${PRESET:-paper}" --dataset "$data" \
+    --k 16 64 --compile --epochs 1 --timeout 60 2>&1 | tee "$out/speed.txt"  # does the compiled cell pay?
 timeout 60 $py benchmarks/batched_speed.py --device "${DEVICE:-cuda}" --preset "${PRESET:-paper}" --dataset "$data" \
     --pass infer --k 16 64 --epochs 2 --timeout 25 2>&1 | tee -a "$out/speed.txt"  # should stacked inference be on?
 echo "throughput done at ${SECONDS} s"

@@ -49,11 +49,20 @@ def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
     return x * torch.rand_like(x).ge_(p).mul_(1 / (1 - p))
 
 
-def _lstm(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor) -> Tensor:
+def lstm_cell(step: Tensor, h: Tensor, c: Tensor, recurrent: Tensor, b_hh: Tensor) -> tuple[Tensor, Tensor]:
+    """One time step of K jobs' LSTMs: the step's input part (K, B, 4H), state (K, B, H), ``w_hh`` transposed
+    (K, H, 4H); gates in ``nn.LSTM``'s order (input, forget, cell, output). Returns the new h and c."""
+    gates = step + (torch.bmm(h, recurrent) + b_hh[:, None, :])
+    i, f, g, o = gates.chunk(4, dim=-1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def _lstm(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, cell=lstm_cell) -> Tensor:
     """One-directional LSTM over (K, B, T, I) inputs with per-job weights; outputs (K, B, T, H).
 
-    Gates in ``nn.LSTM``'s order (input, forget, cell, output): the input part
-    of every step at once, then the recurrence, one batched product per step.
+    The input part of every step at once, then the recurrence: ``cell`` per
+    step, one batched product each.
     """
     K, B, _, _ = x.shape
     H = w_hh.shape[-1]
@@ -63,10 +72,7 @@ def _lstm(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor) -> 
     recurrent = w_hh.transpose(1, 2)  # (K, H, 4H)
     outputs = []
     for step in inputs.unbind(dim=2):  # unbind, not inputs[:, :, t]: one gradient for all steps, not T full-size ones
-        gates = step + (torch.bmm(h, recurrent) + b_hh[:, None, :])
-        i, f, g, o = gates.chunk(4, dim=-1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
+        h, c = cell(step, h, c, recurrent, b_hh)
         outputs.append(h)
     return torch.stack(outputs, dim=2)
 
@@ -76,8 +82,11 @@ def _take(x: Tensor, index: Tensor) -> Tensor:
     return x.gather(2, index.unsqueeze(-1).expand(-1, -1, -1, x.shape[-1]))
 
 
-def stacked_forward(params: dict[str, Tensor], x: Tensor, lengths: Tensor, dropout: float, training: bool) -> Tensor:
-    """``BLSTMAttention.forward`` for K jobs at once: (K, B, T, F) frames, (K, B) lengths -> (K, B, C) logits."""
+def stacked_forward(params: dict[str, Tensor], x: Tensor, lengths: Tensor, dropout: float, training: bool,
+                    cell=lstm_cell) -> Tensor:
+    """``BLSTMAttention.forward`` for K jobs at once: (K, B, T, F) frames, (K, B) lengths -> (K, B, C) logits.
+
+    ``cell``: :func:`lstm_cell` or a compiled one (``BatchedTrainer(compiled=True)``)."""
     T = x.shape[2]
     h = torch.einsum("kbtf,khf->kbth", x, params["fc.weight"]) + params["fc.bias"][:, None, None, :]
     h = _dropout(F.relu(h), dropout, training)
@@ -85,9 +94,10 @@ def stacked_forward(params: dict[str, Tensor], x: Tensor, lengths: Tensor, dropo
     valid = steps < lengths.unsqueeze(-1)  # (K, B, T)
     reverse = torch.where(valid, lengths.unsqueeze(-1) - 1 - steps, steps)  # reverse within each length
     forward = _lstm(h, *(params[f"lstm_forward.{n}"] for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
-                                                                 "bias_hh_l0")))
+                                                                 "bias_hh_l0")), cell=cell)
     backward = _lstm(_take(h, reverse), *(params[f"lstm_backward.{n}"] for n in ("weight_ih_l0", "weight_hh_l0",
-                                                                                   "bias_ih_l0", "bias_hh_l0")))
+                                                                                   "bias_ih_l0", "bias_hh_l0")),
+                     cell=cell)
     h = _dropout(torch.cat([forward, _take(backward, reverse)], dim=-1), dropout, training)
     scores = torch.einsum("kbtd,kd->kbt", h, params["u"]).masked_fill(~valid, float("-inf"))
     alpha = scores.softmax(dim=-1)  # eq. (1)
@@ -166,7 +176,8 @@ class BatchedTrainer:
     network is restored, so a grid can write that job's result at once.
     """
 
-    def __init__(self, trainers: list[Trainer], on_done=None, stacked_inference: bool = False):
+    def __init__(self, trainers: list[Trainer], on_done=None, stacked_inference: bool = False,
+                 compiled: bool = False):
         if not trainers:
             raise ValueError("no trainer to batch")
         settings = trainers[0].settings
@@ -181,6 +192,10 @@ class BatchedTrainer:
         # per core than each job's own torch.nn.LSTM pass (benchmarks/batched_speed.py --pass infer), so they are
         # asked for, not the default; whether they pay on a GPU is measured by the same script there.
         self.stacked_inference = stacked_inference
+        # torch.compile fuses the LSTM cell's gate arithmetic (about ten kernels a step) into one, for what is left
+        # of a GPU's time after the batched product: a launch-bound recurrence. On a CPU it does not pay (the same
+        # script, --compile) and costs a compilation per process, so it is asked for too.
+        self.cell = torch.compile(lstm_cell) if compiled else lstm_cell
         self.device = trainers[0].device
         self.lengths = trainers[0].data.lengths  # the same utterances; each fold normalises its own frames
         self.params = {name: torch.stack([dict(t.model.named_parameters())[name].detach() for t in trainers])
@@ -227,7 +242,8 @@ class BatchedTrainer:
             batches = {k: b[step] for k, (_, b) in plans.items() if step < len(b)}  # jobs with a batch left
             jobs, x, lengths, params = self._inputs(batches)
             with self.trainers[0].autocast:
-                logits = stacked_forward(params, x, lengths, self.settings.model.dropout, training=True)
+                logits = stacked_forward(params, x, lengths, self.settings.model.dropout, training=True,
+                                         cell=self.cell)
             losses = []
             for j, k in enumerate(jobs):
                 trainer, n = self.trainers[k], len(batches[k])
@@ -259,7 +275,7 @@ class BatchedTrainer:
             batches = {k: b[step] for k, b in plans.items() if step < len(b)}
             jobs, x, lengths, params = self._inputs(batches)
             with self.trainers[0].autocast:
-                logits = stacked_forward(params, x, lengths, 0.0, training=False)
+                logits = stacked_forward(params, x, lengths, 0.0, training=False, cell=self.cell)
             for j, k in enumerate(jobs):
                 rows = torch.as_tensor([order[k][i] for i in batches[k]], device=self.device)
                 out[k][rows] = logits[j, :len(batches[k])].float().log_softmax(dim=-1)
@@ -330,14 +346,14 @@ class BatchedTrainer:
 
 
 def train_batched(dataset: Dataset, jobs, settings: Settings, on_result=None, threads: int | None = None,
-                  stacked_inference: bool = False) -> list[dict]:
+                  stacked_inference: bool = False, compiled: bool = False) -> list[dict]:
     """Train ``jobs``, each (name, method, fold, seed) as a grid holds them, as one batch.
 
     Each job is set up exactly as ``train.train_job`` sets it up (seeded, its
     fold normalised); the results are the same JSON-ready dicts, in the order
     of ``jobs``, and ``on_result(index, result)`` gets each as soon as its job
     stops. ``seconds`` is the batch's wall time until the job stopped.
-    ``stacked_inference``: see :class:`BatchedTrainer`.
+    ``stacked_inference``, ``compiled``: see :class:`BatchedTrainer`.
     """
     specs = [(*named(method, name), fold, seed) for name, method, fold, seed in jobs]
     results: dict[int, dict] = {}
@@ -353,5 +369,6 @@ def train_batched(dataset: Dataset, jobs, settings: Settings, on_result=None, th
             if on_result is not None:
                 on_result(k, results[k])
 
-        BatchedTrainer([trainer for trainer, _ in made], on_done=done, stacked_inference=stacked_inference).fit()
+        BatchedTrainer([trainer for trainer, _ in made], on_done=done, stacked_inference=stacked_inference,
+                       compiled=compiled).fit()
     return [results[k] for k in range(len(specs))]

@@ -411,6 +411,24 @@ def noise_contrasts(sweeps: dict[float, dict[str, list[dict]]], pairs=(("L_w", "
         ["annotator noise", "contrast", "against"])
 
 
+def chosen_contrasts(sweep: dict[str, list[dict]], controls: list[dict], against=("blstm_att", "smoothed", "w"),
+                     chosen: str = "L_w", confidence: float = 0.95) -> pd.DataFrame:
+    """The nested choice of ``sweep`` minus each condition of ``against``, paired by session (:func:`noise_contrasts`
+    at one noise): does the setting validation chooses beat the baseline, the targets it starts from, w alone?
+
+    ``controls``: job results holding ``against`` (the study's run, on the
+    sweep's corpus and preset); they learn no labels, so no l/w setting
+    changes them. Holm's correction over the table; rows are (contrast, against).
+    """
+    missing = [c for c in against if not any(r["condition"] == c for r in controls)]
+    if missing:
+        raise ValueError(f"the controls hold no job of {', '.join(missing)}")
+    first = next(iter(sweep))
+    beside = {**sweep, first: sweep[first] + [r for r in controls if r["condition"] in against]}
+    return noise_contrasts({1.0: beside}, [(chosen, c) for c in against], chosen, confidence).droplevel(
+        "annotator noise")
+
+
 def noise_cleaning(sweeps: dict[float, dict[str, list[dict]]], condition: str = "L_w",
                    confidence: float = 0.95) -> pd.DataFrame:
     """At each annotator noise (``{noise: sweep}``): do the nested choice's learned labels end more right than gold?

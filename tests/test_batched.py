@@ -107,3 +107,22 @@ def test_validation_and_the_lw_epoch_infer_for_all_jobs_at_once(dataset, monkeyp
                         or single(self, *args, **kwargs))
     BatchedTrainer(trainers, stacked_inference=True).fit()
     assert own_passes == [] and all(len(t.history) == 2 for t in trainers)
+
+
+def test_the_compiled_cell_trains_as_the_written_one(dataset):
+    """BatchedTrainer(compiled=True) runs a torch.compile'd LSTM cell, forward and backward, to the same losses."""
+    from torch._dynamo.utils import counters
+
+    folds = loso_folds(dataset.speakers)
+    settings = tiny_settings(max_epochs=2, model=ModelConfig(fc_units=16, lstm_units=8, dropout=0.0))
+    jobs = [(name, CONDITIONS[name], folds[f], f) for name, f in (("blstm_att", 0), ("L_w", 1))]
+    torch._dynamo.reset()
+    counters.clear()
+    written = train_batched(dataset, jobs, settings, threads=1, stacked_inference=True)
+    assert counters["stats"]["unique_graphs"] == 0
+    compiled = train_batched(dataset, jobs, settings, threads=1, stacked_inference=True, compiled=True)
+    assert counters["stats"]["unique_graphs"] >= 1  # the cell went through the compiler
+    for a, b in zip(written, compiled):
+        for key in ("train_loss", "valid_loss"):
+            np.testing.assert_allclose([e[key] for e in b["epochs"]], [e[key] for e in a["epochs"]], rtol=1e-5)
+        np.testing.assert_allclose(b["test"]["probs"], a["test"]["probs"], atol=1e-5)

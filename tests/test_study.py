@@ -240,6 +240,21 @@ def test_noise_contrasts_read_a_control_anywhere_in_the_sweep_and_the_chosen_con
     assert (table["WA p (Holm)"] >= table["WA p"]).all()  # one family: both contrasts, both targets
 
 
+def test_the_chosen_setting_is_compared_with_each_control_of_the_run():
+    # validation picks "b" in every session; the run holds the baseline and smoothed (and a condition not asked for)
+    sweep = {"a": [_job("L_w", s, 0, hits=1, valid_hits=1) for s in SPEAKERS],
+             "b": [_job("L_w", s, 0, hits=6, valid_hits=5) for s in SPEAKERS]}
+    run = [job for k, s in enumerate(SPEAKERS) for job in (
+        _job("blstm_att", s, 0, hits=3 + k % 2), _job("smoothed", s, 0, hits=5), _job("L", s, 0, hits=8))]
+    table = study.chosen_contrasts(sweep, run, against=("blstm_att", "smoothed"))
+    gold = table.xs("gold", level="against")
+    assert len(gold) == 2 and set(table.index.unique("against")) == {"gold", "truth"}
+    assert sorted(gold["WA diff"]) == pytest.approx([100 / 8, 100 * 2.5 / 8])  # "b" (6 hits), not "a" (1)
+    assert (table["WA p (Holm)"] >= table["WA p"]).all()
+    with pytest.raises(ValueError, match="no job of w"):
+        study.chosen_contrasts(sweep, run)
+
+
 def test_settings_are_chosen_on_the_seeds_they_all_ran_and_the_choice_keeps_its_other_seeds():
     # "a" ran seeds 0 and 1 (seed 1 excellent on validation), "b" seed 0 only: only seed 0 may decide
     sweep = {"a": [_job("L_w", s, seed, hits=4, valid_hits=2 if seed == 0 else 8) for s in SPEAKERS for seed in (0, 1)],
