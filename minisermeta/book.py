@@ -191,8 +191,7 @@ def noise_sweeps(book_setup: BookSetup, jobs: list[dict], progress: bool | None 
     for noise in study.NOISES:
         if noise == 1.0:
             default = sweep(book_setup, progress)
-            found[noise] = {name: default[name] for name in names}
-            found[noise][names[0]] = found[noise][names[0]] + [r for r in jobs if r["condition"] in NOISE_CONTROLS]
+            found[noise] = study.with_controls({name: default[name] for name in names}, jobs, NOISE_CONTROLS)
         else:
             plan = {name: (*NOISE_CONTROLS, "L_w") if name == names[0] else ("L_w",) for name in names}
             found[noise] = _sweep(book_setup, sweep_root(book_setup, noise), plan, noise, progress)

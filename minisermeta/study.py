@@ -417,16 +417,25 @@ def chosen_contrasts(sweep: dict[str, list[dict]], controls: list[dict], against
     at one noise): does the setting validation chooses beat the baseline, the targets it starts from, w alone?
 
     ``controls``: job results holding ``against`` (the study's run, on the
-    sweep's corpus and preset); they learn no labels, so no l/w setting
-    changes them. Holm's correction over the table; rows are (contrast, against).
+    sweep's corpus and preset), joined to the sweep by :func:`with_controls`.
+    Holm's correction over the table; rows are (contrast, against).
     """
     missing = [c for c in against if not any(r["condition"] == c for r in controls)]
     if missing:
         raise ValueError(f"the controls hold no job of {', '.join(missing)}")
+    return noise_contrasts({1.0: with_controls(sweep, controls, against)}, [(chosen, c) for c in against], chosen,
+                           confidence).droplevel("annotator noise")
+
+
+def with_controls(sweep: dict[str, list[dict]], jobs: list[dict], conditions) -> dict[str, list[dict]]:
+    """``sweep`` with the jobs of ``conditions`` from ``jobs`` added to its first setting's.
+
+    The controls learn no labels, so no l/w setting changes them: they are
+    run once, beside the first setting, and compared with every setting's
+    choice from there (:func:`noise_contrasts` pairs by session).
+    """
     first = next(iter(sweep))
-    beside = {**sweep, first: sweep[first] + [r for r in controls if r["condition"] in against]}
-    return noise_contrasts({1.0: beside}, [(chosen, c) for c in against], chosen, confidence).droplevel(
-        "annotator noise")
+    return {**sweep, first: sweep[first] + [r for r in jobs if r["condition"] in conditions]}
 
 
 def noise_cleaning(sweeps: dict[float, dict[str, list[dict]]], condition: str = "L_w",

@@ -255,6 +255,14 @@ def test_the_chosen_setting_is_compared_with_each_control_of_the_run():
         study.chosen_contrasts(sweep, run)
 
 
+def test_controls_join_the_first_setting_and_leave_the_sweep_as_it_was():
+    sweep = {"a": [_job("L_w", "Ses01F", 0, hits=4)], "b": [_job("L_w", "Ses01M", 0, hits=4)]}
+    run = [_job("blstm_att", "Ses01F", 0, hits=4), _job("L", "Ses01F", 0, hits=4)]
+    joined = study.with_controls(sweep, run, ("blstm_att",))
+    assert [r["condition"] for r in joined["a"]] == ["L_w", "blstm_att"] and joined["b"] == sweep["b"]
+    assert len(sweep["a"]) == 1  # the caller's sweep is not changed
+
+
 def test_settings_are_chosen_on_the_seeds_they_all_ran_and_the_choice_keeps_its_other_seeds():
     # "a" ran seeds 0 and 1 (seed 1 excellent on validation), "b" seed 0 only: only seed 0 may decide
     sweep = {"a": [_job("L_w", s, seed, hits=4, valid_hits=2 if seed == 0 else 8) for s in SPEAKERS for seed in (0, 1)],
