@@ -142,7 +142,12 @@ def _verdicts(table: pd.DataFrame, confidence: float) -> pd.DataFrame:
     return table
 
 
-def agreement(runs: dict[str, list[dict]], conditions=("blstm_att", "smoothed", "L_w")) -> pd.DataFrame:
+# The conditions the question "does the narrower network reach the paper preset's verdicts?" turns on: the baseline,
+# the label smoothing L + w starts from, and L + w.
+AGREEMENT_CONDITIONS = ("blstm_att", "smoothed", "L_w")
+
+
+def agreement(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS) -> pd.DataFrame:
     """Whether runs (``{name: job results}``, e.g. two presets) reach the same verdicts on the same claims.
 
     Each run is cut to ``conditions`` and to the (condition, fold, seed) jobs
