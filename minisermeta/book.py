@@ -144,7 +144,7 @@ def paper_study_setup() -> BookSetup:
     Chapter 6's run holds seed 0 at the paper preset; this run adds seeds
     1 to 4 (seeded per fold, as the study's), so that the check of the
     narrower network against the paper preset rests on more than one seed.
-    About 4.4 job-hours a seed on one CPU thread each: it runs across
+    About 2.4 job-hours a seed on one CPU thread each: it runs across
     sessions with ``book.results(paper_study_setup(), study.AGREEMENT_CONDITIONS)``,
     resuming, one seed at a time so that whole seeds are committed.
     """
@@ -350,6 +350,26 @@ def results(book_setup: BookSetup | None = None, conditions=None, progress: bool
             if r["condition"] in conditions and r["seed"] in book_setup.seeds]
     # computed, not written: reading a run leaves its files as they are (reproduce wrote the run's tables)
     return BookResults(book_setup, pipeline.tables(jobs, report.has_truth(jobs)), jobs, loaded=loaded)
+
+
+def paper_preset_jobs(paper_run: BookResults) -> list[dict]:
+    """The paper preset's jobs of ``study.AGREEMENT_CONDITIONS`` that chapter 9 checks the study's network against.
+
+    ``paper_run`` is chapter 6's run (``results(setup())``, seed 0). In full
+    mode its jobs are joined by every whole seed of :func:`paper_study_setup`'s
+    run, which grows a seed at a time across sessions (a seed lacking a job
+    is left out, so no claim rests on part of a seed); in quick mode they
+    stand alone.
+    """
+    conditions = study.AGREEMENT_CONDITIONS
+    jobs = [r for r in paper_run.jobs if r["condition"] in conditions]
+    more = paper_study_setup()
+    if paper_run.setup.quick or not (more.run_dir / "run.json").is_file():
+        return jobs
+    pipeline.check_run(more.run_dir, preset=more.preset, settings=asdict(more.settings()))
+    found = [r for r in grid.load_jobs(more.run_dir) if r["condition"] in conditions and r["seed"] in more.seeds]
+    seeds = study.whole_seeds(found, conditions, len(SPEAKERS))
+    return jobs + [r for r in found if r["seed"] in seeds]
 
 
 # -- small helpers the chapters show -----------------------------------------

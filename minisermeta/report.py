@@ -235,25 +235,41 @@ def contrasts(results: list[dict], pairs, against: str = "gold", estimator: str 
     names, grouped = titles(results), _by_condition(results)
     rows = {}
     for condition, baseline in pairs:
-        shared = {(r["fold"], r["seed"]) for r in grouped.get(condition, [])} & \
-            {(r["fold"], r["seed"]) for r in grouped.get(baseline, [])}
-        if not shared:  # nothing both ran: no pair to compare
+        by_session = session_differences(results, condition, baseline, against, estimator)
+        if not by_session:  # nothing both ran: no pair to compare
             continue
-        # like with like: only the (fold, seed) jobs both conditions ran
-        scores, base = (_session_scores([r for r in grouped[c] if (r["fold"], r["seed"]) in shared], against,
-                                        estimator) for c in (condition, baseline))
-        sessions = sorted(scores.keys() & base.keys())
-        diff = np.array([scores[s] - base[s] for s in sessions])
+        diff = np.array(list(by_session.values()))
         row = {}
         for k, measure in enumerate(("WA", "UA")):
             row[f"{measure} diff"], row[f"{measure} low"], row[f"{measure} high"] = \
                 stats.t_interval(diff[:, k], confidence)
             row[f"{measure} p"] = stats.t_test(diff[:, k])
-        seeds = {seed for _, seed in shared}
         rows[f"{names[condition]} − {names[baseline]}"] = {
-            **row, "sessions better (UA)": int((diff[:, 1] > 0).sum()), "sessions": len(sessions),
-            "seeds": len(seeds)}
+            **row, "sessions better (UA)": int((diff[:, 1] > 0).sum()), "sessions": len(diff),
+            "seeds": len({seed for _, seed in _shared_jobs(grouped, condition, baseline)})}
     return with_holm(pd.DataFrame.from_dict(rows, orient="index"))
+
+
+def _shared_jobs(grouped: dict[str, list[dict]], condition: str, baseline: str) -> set[tuple[str, int]]:
+    """The (fold, seed) jobs both conditions ran."""
+    return {(r["fold"], r["seed"]) for r in grouped.get(condition, [])} & \
+        {(r["fold"], r["seed"]) for r in grouped.get(baseline, [])}
+
+
+def session_differences(results: list[dict], condition: str, baseline: str, against: str = "gold",
+                        estimator: str = "pooled") -> dict[str, np.ndarray]:
+    """Each session's [WA, UA] of ``condition`` minus ``baseline`` (points), the paired values :func:`contrasts` reads.
+
+    Like with like: only the (fold, seed) jobs both conditions ran count, and
+    a session's seeds are averaged first. Empty when they share no job.
+    """
+    grouped = _by_condition(results)
+    shared = _shared_jobs(grouped, condition, baseline)
+    if not shared:
+        return {}
+    scores, base = (_session_scores([r for r in grouped[c] if (r["fold"], r["seed"]) in shared], against, estimator)
+                    for c in (condition, baseline))
+    return {session: scores[session] - base[session] for session in sorted(scores.keys() & base.keys())}
 
 
 def with_holm(table: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,9 @@ Two parts, each with its run directories under ``results/``:
   (seed, fold). :func:`verdict` turns the paper's claims (:data:`CLAIMS`) into
   differences between two conditions, session by session, with t intervals
   and Holm's correction over every claim, measure and target at once.
+  :func:`agreement` and :func:`run_gap` set two runs of the claims side by side
+  (two presets): whether they reach the same verdicts, and how far apart their
+  differences lie, session by session.
 * **The l/w update** (:data:`SWEEP`): the options the paper leaves open (the
   optimiser and learning rate of l, the label scale) swept for L + w.
   :func:`choose` picks one from the *validation* speakers' gold labels only,
@@ -157,14 +160,7 @@ def agreement(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS) -> p
     both verdicts; whether the verdicts agree (WA and UA) and whether the
     differences point the same way (WA and UA).
     """
-    keys = [{(r["condition"], r["fold"], r["seed"]) for r in results if r["condition"] in conditions}
-            for results in runs.values()]
-    shared = set.intersection(*keys)
-    missing = sorted(set(conditions) - {condition for condition, _, _ in shared})
-    if missing:
-        raise ValueError(f"not every run has jobs of {', '.join(missing)} on shared folds and seeds")
-    tables = {name: verdict([r for r in results if (r["condition"], r["fold"], r["seed"]) in shared])
-              for name, results in runs.items()}
+    tables = {name: verdict(results) for name, results in _on_shared_jobs(runs, conditions).items()}
     columns = ["WA diff", "UA diff", "UA low", "UA high", "WA verdict", "UA verdict"]
     joined = pd.concat({name: table[columns] for name, table in tables.items()}, axis=1, join="inner")
     joined.columns = [f"{name} {column}" for name, column in joined.columns]
@@ -175,6 +171,55 @@ def agreement(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS) -> p
     joined["agree"] = alike("WA verdict") & alike("UA verdict")
     joined["same sign"] = alike("WA diff", np.sign) & alike("UA diff", np.sign)
     return joined
+
+
+def run_gap(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS, claims=CLAIMS,
+            confidence: float = 0.95) -> pd.DataFrame:
+    """How far the first of two runs' differences lies from the second's, claim by claim (e.g. preset against preset).
+
+    Both runs cut as in :func:`agreement`. For each session, the claim's
+    difference (``report.session_differences``) in the first run minus the
+    one in the second: a paired value, as both runs test the same speakers.
+    A row per (claim, target) with the mean gap in WA and UA, its t interval,
+    Holm's correction over this table (claims x targets x WA/UA) and a
+    verdict: "larger" or "smaller" (the first run's difference against the
+    second's) where the gap is real, else "not shown".
+    """
+    if len(runs) != 2:
+        raise ValueError(f"run_gap compares two runs, not {len(runs)}")
+    first, second = _on_shared_jobs(runs, conditions).values()
+    targets = [t for t in ("gold", "truth") if t != "truth" or (report.has_truth(first) and report.has_truth(second))]
+    rows = {}
+    for claim in claims:
+        for against in targets:
+            a, b = (report.session_differences(jobs, claim.condition, claim.baseline, against)
+                    for jobs in (first, second))
+            gap = np.array([a[session] - b[session] for session in sorted(a.keys() & b.keys())])
+            if len(gap):
+                row = rows[(claim.text, against)] = {}
+                for k, measure in enumerate(("WA", "UA")):
+                    row[f"{measure} gap"], row[f"{measure} low"], row[f"{measure} high"] = \
+                        stats.t_interval(gap[:, k], confidence)
+                    row[f"{measure} p"] = stats.t_test(gap[:, k])
+    table = report.with_holm(pd.DataFrame.from_dict(rows, orient="index"))
+    for measure in ("WA", "UA"):
+        table[f"{measure} verdict"] = stats.verdicts(table[f"{measure} gap"], table[f"{measure} p (Holm)"], confidence,
+                                                     words=("larger", "smaller"))
+    table.index.names = ["claim", "against"]
+    return table
+
+
+def _on_shared_jobs(runs: dict[str, list[dict]], conditions) -> dict[str, list[dict]]:
+    """Each run cut to ``conditions`` and to the (condition, fold, seed) jobs every run holds (an error if that
+    leaves a condition out)."""
+    keys = [{(r["condition"], r["fold"], r["seed"]) for r in results if r["condition"] in conditions}
+            for results in runs.values()]
+    shared = set.intersection(*keys)
+    missing = sorted(set(conditions) - {condition for condition, _, _ in shared})
+    if missing:
+        raise ValueError(f"not every run has jobs of {', '.join(missing)} on shared folds and seeds")
+    return {name: [r for r in results if (r["condition"], r["fold"], r["seed"]) in shared]
+            for name, results in runs.items()}
 
 
 # -- the l/w update, chosen on validation ----------------------------------------------------------------

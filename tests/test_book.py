@@ -79,6 +79,27 @@ def test_results_refuse_a_run_of_another_preset(tmp_path):
         book.results(setup)
 
 
+def test_the_preset_check_reads_whole_seeds_of_the_paper_preset_only(tmp_path, monkeypatch):
+    """Chapter 9's check joins chapter 6's run to the seeds of results/study-paper that have every job."""
+    from dataclasses import replace
+
+    chapter6 = book.BookSetup(False, 0.05, 0, "quick", (0,), tmp_path / "chapter6")
+    more = replace(chapter6, seeds=(1, 2, 3), run_dir=tmp_path / "more")
+    _fake_jobs(chapter6.run_dir)
+    _fake_jobs(more.run_dir, seeds=(1, 2))
+    grid.job_path(more.run_dir, "L_w", loso_folds(book.SPEAKERS)[3], 2).unlink()  # seed 2 lacks a job
+    monkeypatch.setattr(book, "paper_study_setup", lambda: more)
+    paper_run = book.results(chapter6)
+    jobs = book.paper_preset_jobs(paper_run)
+    assert sorted({(r["condition"], r["seed"]) for r in jobs}) == \
+        sorted((condition, seed) for condition in study.AGREEMENT_CONDITIONS for seed in (0, 1))
+    assert len(jobs) == 2 * 10 * len(study.AGREEMENT_CONDITIONS)
+    quick = book.paper_preset_jobs(replace(paper_run, setup=replace(chapter6, quick=True)))
+    assert {r["seed"] for r in quick} == {0} and len(quick) == 10 * len(study.AGREEMENT_CONDITIONS)
+    monkeypatch.setattr(book, "paper_study_setup", lambda: replace(more, run_dir=tmp_path / "not run yet"))
+    assert {r["seed"] for r in book.paper_preset_jobs(paper_run)} == {0}
+
+
 @pytest.mark.parametrize("which", ["setup", "study_setup", "paper_study_setup"])
 def test_the_committed_runs_match_today_s_presets(monkeypatch, which):
     """results/book-paper and results/study-small are what the rendered book shows: runs of today's presets.

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from helpers import tiny_settings
-from minisermeta import study
+from minisermeta import stats, study
 from minisermeta.folds import job_seed, loso_folds
 from minisermeta.meta import LabelWeights
 from minisermeta.settings import Settings, preset
@@ -152,6 +152,30 @@ def test_agreement_compares_verdicts_on_the_same_family():
     assert not table.loc[("L + w beats the baseline", "gold"), "agree"]
     assert table.loc[("label smoothing alone beats the baseline", "gold"), "agree"]
     assert "w alone beats the baseline" not in table.index.get_level_values(0)  # cut to the three conditions
+
+
+def test_the_gap_between_two_runs_is_paired_by_session_and_corrected():
+    def run(lw_hits, seeds=(0,)):
+        return [_job(c, s, seed, h + k % 2) for c, h in {"blstm_att": 2, "smoothed": 3, "L_w": lw_hits}.items()
+                for k, s in enumerate(SPEAKERS) for seed in seeds]
+
+    wide, narrow = run(6, seeds=(0, 1)), run(2)
+    gap = study.run_gap({"wide": wide, "narrow": narrow})
+    check = study.agreement({"wide": wide, "narrow": narrow})
+    assert list(gap.index) == list(check.index)  # the same claims, on the same (here seed 0's) jobs
+    for measure in ("WA", "UA"):  # the mean of the sessions' gaps is the gap of their means
+        assert np.allclose(gap[f"{measure} gap"], check[f"wide {measure} diff"] - check[f"narrow {measure} diff"])
+    assert gap.loc[("L + w beats the baseline", "gold"), "UA verdict"] == "larger"
+    assert gap.loc[("L + w beats its label smoothing alone", "truth"), "WA verdict"] == "larger"
+    assert (gap.loc["label smoothing alone beats the baseline", "UA gap"] == 0).all()  # the same in both runs
+    assert (gap.loc["label smoothing alone beats the baseline", "UA verdict"] == "not shown").all()
+    raw = np.concatenate([gap["WA p"], gap["UA p"]])  # one family: every claim, target and measure
+    assert np.allclose(np.concatenate([gap["WA p (Holm)"], gap["UA p (Holm)"]]), stats.holm(raw))
+    reversed_gap = study.run_gap({"narrow": narrow, "wide": wide})
+    assert np.allclose(reversed_gap["UA gap"], -gap["UA gap"])
+    assert reversed_gap.loc[("L + w beats the baseline", "gold"), "UA verdict"] == "smaller"
+    with pytest.raises(ValueError, match="two runs"):
+        study.run_gap({"wide": wide})
 
 
 def test_a_nested_choice_never_reads_the_session_it_scores():
