@@ -239,15 +239,21 @@ def contrasts(results: list[dict], pairs, against: str = "gold", estimator: str 
         if not by_session:  # nothing both ran: no pair to compare
             continue
         diff = np.array(list(by_session.values()))
-        row = {}
-        for k, measure in enumerate(("WA", "UA")):
-            row[f"{measure} diff"], row[f"{measure} low"], row[f"{measure} high"] = \
-                stats.t_interval(diff[:, k], confidence)
-            row[f"{measure} p"] = stats.t_test(diff[:, k])
         rows[f"{names[condition]} − {names[baseline]}"] = {
-            **row, "sessions better (UA)": int((diff[:, 1] > 0).sum()), "sessions": len(diff),
+            **paired_summary(diff, confidence), "sessions better (UA)": int((diff[:, 1] > 0).sum()), "sessions": len(diff),
             "seeds": len({seed for _, seed in _shared_jobs(grouped, condition, baseline)})}
     return with_holm(pd.DataFrame.from_dict(rows, orient="index"))
+
+
+def paired_summary(values: np.ndarray, confidence: float = 0.95, name: str = "diff") -> dict:
+    """The mean of paired per-session [WA, UA] values (one row a session), its t interval and two-sided p-value:
+    "WA <name>", "WA low", "WA high", "WA p" and the same for UA."""
+    row = {}
+    for k, measure in enumerate(("WA", "UA")):
+        row[f"{measure} {name}"], row[f"{measure} low"], row[f"{measure} high"] = \
+            stats.t_interval(values[:, k], confidence)
+        row[f"{measure} p"] = stats.t_test(values[:, k])
+    return row
 
 
 def _shared_jobs(grouped: dict[str, list[dict]], condition: str, baseline: str) -> set[tuple[str, int]]:

@@ -138,10 +138,13 @@ def verdict(results: list[dict], claims=CLAIMS, targets=("gold", "truth"), estim
     return table.set_index(["claim", "against"])
 
 
-def _verdicts(table: pd.DataFrame, confidence: float) -> pd.DataFrame:
-    """``WA verdict`` and ``UA verdict`` of a table of differences with Holm p-values: holds, reversed or not shown."""
+def _verdicts(table: pd.DataFrame, confidence: float, column: str = "diff",
+              words=("holds", "reversed")) -> pd.DataFrame:
+    """``WA verdict`` and ``UA verdict`` of a table of differences (its "WA <column>", "UA <column>") with Holm
+    p-values: ``words[0]``, ``words[1]`` or not shown."""
     for measure in ("WA", "UA"):
-        table[f"{measure} verdict"] = stats.verdicts(table[f"{measure} diff"], table[f"{measure} p (Holm)"], confidence)
+        table[f"{measure} verdict"] = stats.verdicts(table[f"{measure} {column}"], table[f"{measure} p (Holm)"],
+                                                     confidence, words=words)
     return table
 
 
@@ -196,15 +199,9 @@ def run_gap(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS, claims
                     for jobs in (first, second))
             gap = np.array([a[session] - b[session] for session in sorted(a.keys() & b.keys())])
             if len(gap):
-                row = rows[(claim.text, against)] = {}
-                for k, measure in enumerate(("WA", "UA")):
-                    row[f"{measure} gap"], row[f"{measure} low"], row[f"{measure} high"] = \
-                        stats.t_interval(gap[:, k], confidence)
-                    row[f"{measure} p"] = stats.t_test(gap[:, k])
-    table = report.with_holm(pd.DataFrame.from_dict(rows, orient="index"))
-    for measure in ("WA", "UA"):
-        table[f"{measure} verdict"] = stats.verdicts(table[f"{measure} gap"], table[f"{measure} p (Holm)"], confidence,
-                                                     words=("larger", "smaller"))
+                rows[(claim.text, against)] = report.paired_summary(gap, confidence, name="gap")
+    table = _verdicts(report.with_holm(pd.DataFrame.from_dict(rows, orient="index")), confidence,
+                      column="gap", words=("larger", "smaller"))
     table.index.names = ["claim", "against"]
     return table
 
