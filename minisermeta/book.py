@@ -144,7 +144,8 @@ def paper_study_setup() -> BookSetup:
     Chapter 6's run holds seed 0 at the paper preset; this run adds seeds
     1 to 4 (seeded per fold, as the study's), so that the check of the
     narrower network against the paper preset rests on more than one seed.
-    About 3.4 job-hours a seed on one CPU thread each: it runs across
+    0.7 to 2.4 job-hours a seed per condition (chapter 6's seed 0; one CPU
+    thread a job): it runs across
     sessions with ``book.results(paper_study_setup(), study.AGREEMENT_CONDITIONS)``,
     resuming, one seed at a time so that whole seeds are committed.
     """
