@@ -149,8 +149,9 @@ def _verdicts(table: pd.DataFrame, confidence: float, column: str = "diff",
 
 
 # The conditions the question "does the narrower network reach the paper preset's verdicts?" turns on: the baseline,
-# the label smoothing L + w starts from, L + w, and w alone (whose WA gain the book credits L + w's to).
-AGREEMENT_CONDITIONS = ("blstm_att", "smoothed", "L_w", "w")
+# the label smoothing the learned variants start from, L + w and its two parts alone: w (whose WA gain the book
+# credits L + w's to) and L (the labels, which the narrower network learns less right).
+AGREEMENT_CONDITIONS = ("blstm_att", "smoothed", "L_w", "w", "L")
 
 
 def agreement(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS) -> pd.DataFrame:

@@ -160,9 +160,9 @@ def test_agreement_compares_verdicts_on_the_same_family():
 
 
 def test_the_gap_between_two_runs_is_paired_by_session_and_corrected():
-    def run(lw_hits, seeds=(0,)):
-        return [_job(c, s, seed, h + k % 2) for c, h in {"blstm_att": 2, "smoothed": 3, "L_w": lw_hits, "w": 4}.items()
-                for k, s in enumerate(SPEAKERS) for seed in seeds]
+    def run(lw_hits, seeds=(0,)):  # every condition of the check (3 hits unless set), only L + w's differ
+        hits = dict.fromkeys(study.AGREEMENT_CONDITIONS, 3) | {"blstm_att": 2, "L_w": lw_hits, "w": 4}
+        return [_job(c, s, seed, h + k % 2) for c, h in hits.items() for k, s in enumerate(SPEAKERS) for seed in seeds]
 
     wide, narrow = run(6, seeds=(0, 1)), run(2)
     gap = study.run_gap({"wide": wide, "narrow": narrow})
