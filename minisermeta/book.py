@@ -86,6 +86,7 @@ class BookSetup:
     run_dir: Path  # where the grid's job results and tables are written
     n_jobs: int = 2  # grid jobs at once
     overrides: dict = field(default_factory=dict)  # fields of the preset that this run sets otherwise
+    conditions: tuple[str, ...] = BOOK_CONDITIONS  # the grid's conditions: what book.results runs by default
 
     def settings(self) -> settings.Settings:
         """The settings of the run's jobs: the preset with the setup's overrides."""
@@ -135,9 +136,9 @@ def study_setup(quick: bool | None = None) -> BookSetup:
     """
     quick = environment.quick_mode() if quick is None else quick
     if quick:
-        return setup(True)
+        return replace(setup(True), conditions=study.CONDITIONS)
     return BookSetup(False, 0.25, 0, "small", study.SEEDS, repository_root() / "results" / "study-small",
-                     min(2, os.cpu_count() or 1))
+                     min(2, os.cpu_count() or 1), conditions=study.CONDITIONS)
 
 
 def paper_study_setup() -> BookSetup:
@@ -148,11 +149,11 @@ def paper_study_setup() -> BookSetup:
     narrower network against the paper preset rests on more than one seed.
     0.7 to 2.4 job-hours a seed per condition (chapter 6's seed 0; one CPU
     thread a job): it runs across
-    sessions with ``book.results(paper_study_setup(), study.AGREEMENT_CONDITIONS)``,
+    sessions with ``book.results(paper_study_setup())``,
     resuming, one seed at a time so that whole seeds are committed.
     """
     return replace(study_setup(False), preset="paper", seeds=study.SEEDS[1:],
-                   run_dir=repository_root() / "results" / "study-paper")
+                   run_dir=repository_root() / "results" / "study-paper", conditions=study.AGREEMENT_CONDITIONS)
 
 
 def sweep(book_setup: BookSetup, progress: bool | None = None) -> dict[str, list[dict]]:
@@ -325,7 +326,7 @@ def expected_jobs(book_setup: BookSetup, conditions=None) -> list[Path]:
     """The job files a complete run of the setup holds (10 SynthEmo speakers = 10 folds)."""
     folds = loso_folds(SPEAKERS)
     return [grid.job_path(book_setup.run_dir, c, f, s)
-            for c in (conditions or BOOK_CONDITIONS) for f in folds for s in book_setup.seeds]
+            for c in (conditions or book_setup.conditions) for f in folds for s in book_setup.seeds]
 
 
 def is_complete(book_setup: BookSetup, conditions=None) -> bool:
@@ -340,7 +341,7 @@ def results(book_setup: BookSetup | None = None, conditions=None, progress: bool
     (default: when jobs have to run) shows a progress bar over the jobs.
     """
     book_setup = book_setup or setup()
-    conditions = list(conditions or BOOK_CONDITIONS)
+    conditions = list(conditions or book_setup.conditions)
     loaded = is_complete(book_setup, conditions)
     progress = not loaded if progress is None else progress
     if loaded:

@@ -1,7 +1,7 @@
 import hashlib
 import json
 import re
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +67,10 @@ def test_results_load_a_complete_run_without_the_corpus(tmp_path, monkeypatch):
     assert {"table2", "table2_beside_paper", "table3", "fig3_label_moves", "label_fixes"} <= set(loaded.tables)
     assert list(loaded.tables["table2"].index) == ["BLSTM + ATT", "BLSTM + ATT + L + w"]
     assert sorted(setup.run_dir.rglob("*")) == before  # reading a committed run leaves its files as they are
+    # a setup's own conditions are what it runs and loads by default: the study's grid has no soft-target row
+    loaded = book.results(replace(setup, conditions=("blstm_att", "smoothed")))
+    assert list(loaded.tables["table2"].index) == [CONDITIONS[c].title for c in ("blstm_att", "smoothed")]
+    assert {path.parent.name for path in book.expected_jobs(book.study_setup(False))} == set(study.CONDITIONS)
 
 
 def test_results_refuse_a_run_of_another_preset(tmp_path):
@@ -81,8 +85,6 @@ def test_results_refuse_a_run_of_another_preset(tmp_path):
 
 def test_the_preset_check_reads_whole_seeds_of_the_paper_preset_only(tmp_path, monkeypatch):
     """Chapter 9's check joins chapter 6's run to the seeds of results/study-paper that have every job."""
-    from dataclasses import replace
-
     chapter6 = book.BookSetup(False, 0.05, 0, "quick", (0,), tmp_path / "chapter6")
     more = replace(chapter6, seeds=(1, 2, 3), run_dir=tmp_path / "more")
     _fake_jobs(chapter6.run_dir)
@@ -105,9 +107,7 @@ def test_the_committed_runs_match_today_s_presets(monkeypatch, which):
     """results/book-paper, study-small and study-paper are what the rendered book shows: whole runs of today's presets."""
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
     full = getattr(book, which)()
-    complete = {"setup": book.BOOK_CONDITIONS, "study_setup": study.CONDITIONS,  # the grids the book reads whole
-                "paper_study_setup": study.AGREEMENT_CONDITIONS}
-    assert book.is_complete(full, complete[which]), \
+    assert book.is_complete(full), \
         f"{full.run_dir.name} lacks jobs of the full mode's grid"
     pipeline.check_run(full.run_dir, preset=full.preset, settings=asdict(preset(full.preset, **full.overrides)),
                        classes="paper", feature_set="paper32")
@@ -119,8 +119,6 @@ def test_the_committed_runs_match_today_s_presets(monkeypatch, which):
 
 def test_the_committed_sweep_matches_today_s_settings(monkeypatch):
     """results/study-small-sweep* are what chapter 9 shows: complete runs of today's small preset per setting."""
-    from dataclasses import replace
-
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
     full = book.study_setup()
     root = book.sweep_root(full)
@@ -159,8 +157,6 @@ def test_the_committed_sweep_matches_today_s_settings(monkeypatch):
 def test_the_committed_comparison_methods_are_today_s_and_in_whole_seeds(monkeypatch):
     """Chapter 10 reads the comparison methods from results/study-small: seed 0 of each, every seed on all folds,
     each job made by today's method (its hyper-parameters and title)."""
-    from dataclasses import replace
-
     from minisermeta import comparison
     from minisermeta.methods import FORGET_RATES
 
