@@ -147,7 +147,7 @@ def paper_study_setup() -> BookSetup:
     Chapter 6's run holds seed 0 at the paper preset; this run adds seeds
     1 to 4 (seeded per fold, as the study's), so that the check of the
     narrower network against the paper preset rests on more than one seed.
-    0.7 to 2.4 job-hours a seed per condition (chapter 6's seed 0; one CPU
+    0.3 to 2.4 job-hours a seed per condition (undersampling the least; one CPU
     thread a job): it runs across
     sessions with ``book.results(paper_study_setup())``,
     resuming, one seed at a time so that whole seeds are committed.

@@ -150,8 +150,9 @@ def _verdicts(table: pd.DataFrame, confidence: float, column: str = "diff",
 
 # The conditions the question "does the narrower network reach the paper preset's verdicts?" turns on: the baseline,
 # the label smoothing the learned variants start from, L + w and its two parts alone: w (whose WA gain the book
-# credits L + w's to) and L (the labels, which the narrower network learns less right).
-AGREEMENT_CONDITIONS = ("blstm_att", "smoothed", "L_w", "w", "L")
+# credits L + w's to) and L (the labels, which the narrower network learns less right); and the resampling
+# baselines the paper says L + w beats "much better", which also train on one-hot targets.
+AGREEMENT_CONDITIONS = ("blstm_att", "smoothed", "L_w", "w", "L", "oversampling", "undersampling")
 
 
 def agreement(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS) -> pd.DataFrame:
