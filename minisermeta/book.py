@@ -359,21 +359,23 @@ def results(book_setup: BookSetup | None = None, conditions=None, progress: bool
 def paper_preset_jobs(paper_run: BookResults) -> list[dict]:
     """The paper preset's jobs of ``study.AGREEMENT_CONDITIONS`` that chapter 9 checks the study's network against.
 
-    ``paper_run`` is chapter 6's run (``results(setup())``, seed 0). In full
-    mode its jobs are joined by every whole seed of :func:`paper_study_setup`'s
-    run, which grows a seed at a time across sessions (a seed lacking a job
-    is left out, so no claim rests on part of a seed); in quick mode they
-    stand alone.
+    ``paper_run`` is chapter 6's run (``results(setup())``, seed 0), read from
+    its directory: the check's conditions that chapter 6 does not show (run
+    there by chapter 9) are on disk beside its own. In full mode they are
+    joined by :func:`paper_study_setup`'s run, which grows a seed at a time
+    across sessions; in quick mode they stand alone. Only whole seeds are
+    kept (every condition, every fold), so no claim rests on part of a seed.
     """
     conditions = study.AGREEMENT_CONDITIONS
-    jobs = [r for r in paper_run.jobs if r["condition"] in conditions]
+    runs = [paper_run.setup]
     more = paper_study_setup()
-    if paper_run.setup.quick or not (more.run_dir / "run.json").is_file():
-        return jobs
-    pipeline.check_run(more.run_dir, preset=more.preset, settings=asdict(more.settings()))
-    found = [r for r in grid.load_jobs(more.run_dir) if r["condition"] in conditions and r["seed"] in more.seeds]
-    seeds = study.whole_seeds(found, conditions, len(SPEAKERS))
-    return jobs + [r for r in found if r["seed"] in seeds]
+    if not paper_run.setup.quick and (more.run_dir / "run.json").is_file():
+        pipeline.check_run(more.run_dir, preset=more.preset, settings=asdict(more.settings()))
+        runs.append(more)
+    jobs = [r for run in runs for r in grid.load_jobs(run.run_dir) if r["condition"] in conditions
+            and r["seed"] in run.seeds]
+    seeds = study.whole_seeds(jobs, conditions, len(SPEAKERS))
+    return [r for r in jobs if r["seed"] in seeds]
 
 
 # -- small helpers the chapters show -----------------------------------------

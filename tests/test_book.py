@@ -36,7 +36,7 @@ def test_repository_root_finds_the_book(tmp_path):
     assert book.repository_root(tmp_path) == tmp_path.resolve()
 
 
-def _fake_jobs(run_dir, seeds=(0,)):
+def _fake_jobs(run_dir, seeds=(0,), conditions=book.BOOK_CONDITIONS):
     """A complete grid of tiny results on disk (toy data), one JSON per job."""
     from minisermeta.train import train_job
 
@@ -46,7 +46,7 @@ def _fake_jobs(run_dir, seeds=(0,)):
     result = train_job(dataset, "L_w", folds["Ses01F"], settings=settings)
     grid.write_json(run_dir / "run.json", {"preset": "quick", "settings": asdict(preset("quick")), "id": "toy",
                                            "data": dataset.fingerprint()})
-    for condition in book.BOOK_CONDITIONS:
+    for condition in conditions:
         method = CONDITIONS[condition]
         for fold in loso_folds(book.SPEAKERS):
             for seed in seeds:
@@ -84,20 +84,28 @@ def test_results_refuse_a_run_of_another_preset(tmp_path):
 
 
 def test_the_preset_check_reads_whole_seeds_of_the_paper_preset_only(tmp_path, monkeypatch):
-    """Chapter 9's check joins chapter 6's run to the seeds of results/study-paper that have every job."""
+    """Chapter 9's check joins chapter 6's run to the seeds of results/study-paper that have every job, and reads
+    the check's conditions that chapter 6 does not show from chapter 6's run directory."""
+    conditions = (*study.AGREEMENT_CONDITIONS, "smoothed_pretrained")
+    monkeypatch.setattr(study, "AGREEMENT_CONDITIONS", conditions)
     chapter6 = book.BookSetup(False, 0.05, 0, "quick", (0,), tmp_path / "chapter6")
     more = replace(chapter6, seeds=(1, 2, 3), run_dir=tmp_path / "more")
     _fake_jobs(chapter6.run_dir)
-    _fake_jobs(more.run_dir, seeds=(1, 2))
-    grid.job_path(more.run_dir, "L_w", loso_folds(book.SPEAKERS)[3], 2).unlink()  # seed 2 lacks a job
+    _fake_jobs(more.run_dir, seeds=(1, 2, 3))
     monkeypatch.setattr(book, "paper_study_setup", lambda: more)
     paper_run = book.results(chapter6)
+    assert {r["condition"] for r in paper_run.jobs} == set(book.BOOK_CONDITIONS)
+    # chapter 6's run lacks smoothed_pretrained as yet: no seed is whole
+    assert book.paper_preset_jobs(paper_run) == []
+    _fake_jobs(chapter6.run_dir, conditions=("smoothed_pretrained",))  # as chapter 9 runs it beside chapter 6's
+    _fake_jobs(more.run_dir, seeds=(1, 2), conditions=("smoothed_pretrained",))  # seed 3 lacks the condition
+    grid.job_path(more.run_dir, "L_w", loso_folds(book.SPEAKERS)[3], 2).unlink()  # seed 2 lacks a job
     jobs = book.paper_preset_jobs(paper_run)
     assert sorted({(r["condition"], r["seed"]) for r in jobs}) == \
-        sorted((condition, seed) for condition in study.AGREEMENT_CONDITIONS for seed in (0, 1))
-    assert len(jobs) == 2 * 10 * len(study.AGREEMENT_CONDITIONS)
+        sorted((condition, seed) for condition in conditions for seed in (0, 1))
+    assert len(jobs) == 2 * 10 * len(conditions)
     quick = book.paper_preset_jobs(replace(paper_run, setup=replace(chapter6, quick=True)))
-    assert {r["seed"] for r in quick} == {0} and len(quick) == 10 * len(study.AGREEMENT_CONDITIONS)
+    assert {r["seed"] for r in quick} == {0} and len(quick) == 10 * len(conditions)
     monkeypatch.setattr(book, "paper_study_setup", lambda: replace(more, run_dir=tmp_path / "not run yet"))
     assert {r["seed"] for r in book.paper_preset_jobs(paper_run)} == {0}
 
