@@ -580,6 +580,35 @@ def per_class_contrasts(results: list[dict], baseline: str = "blstm_att", measur
     return table
 
 
+# Section 4's claims of what w and L change class by class: (condition, class, measure, the paper's words).
+PAPER_PER_CLASS = (
+    ("w", "Happiness", "P", "w had the main effect of improving the precision on happiness"),
+    ("w", "Anger", "P", "and of improving the precision in anger"),
+    ("L", "Neutral", "R", "the main contribution of L was to improve the recall on neutral samples"),
+)
+
+
+def paper_per_class_claims(results: list[dict], baseline: str = "blstm_att", against: str = "gold",
+                           confidence: float = 0.95, claims=PAPER_PER_CLASS) -> pd.DataFrame:
+    """The paper's per-class claims (``claims``: condition, class, measure of Table 2, the paper's words),
+    each the condition's class measure minus the baseline's, paired by session as in
+    :func:`per_class_contrasts`, with Holm's correction over these claims only: the family the paper made,
+    not every cell of the table. Rows are the paper's words."""
+    names = titles(results)
+    missing = sorted({condition for condition, *_ in claims} - set(names))
+    if missing:
+        raise ValueError(f"paper_per_class_claims needs jobs of {', '.join(map(repr, missing))}")
+    contrasts = {measure: per_class_contrasts(results, baseline, measure, against, confidence)
+                 for measure in dict.fromkeys(measure for _, _, measure, _ in claims)}
+    table = pd.DataFrame([{"claim": words, "condition": names[condition], "class": emotion, "measure": measure,
+                           **contrasts[measure].loc[(names[condition], emotion), ["mean", "low", "high", "sessions", "p"]]}
+                          for condition, emotion, measure, words in claims]).set_index("claim")
+    table["sessions"] = table["sessions"].astype(int)  # a row of mixed columns came out as floats
+    table["p (Holm)"] = stats.holm(table["p"].to_numpy(dtype=float))
+    table["verdict"] = stats.verdicts(table["mean"], table["p (Holm)"], confidence, ("higher", "lower"))
+    return table
+
+
 def table3_fig3_by_session(results: list[dict], condition: str = "L_w", confidence: float = 0.95) -> pd.DataFrame:
     """Table 3's learned w per gold class and the Fig. 3 moves the paper reads in words, each with a t interval
     over sessions (:func:`by_session`) and the paper's value beside it; on a simulated corpus also the mean w of

@@ -221,6 +221,32 @@ def test_table3_and_fig3_by_session_beside_the_paper(results):
     assert table.loc["anger → neutral (%)", "paper"] == 10
 
 
+def test_the_paper_s_per_class_claims_are_their_own_family():
+    # as above: L + w gets happiness right where the baseline predicts sadness, in sessions 1-4
+    jobs = []
+    for k, session in enumerate(["Ses01", "Ses02", "Ses03", "Ses04", "Ses05"]):
+        for condition in ("blstm_att", "L_w"):
+            happy = 0 if condition == "L_w" and k < 4 else 1
+            jobs.append(_scored(condition, f"{session}F", 0, hits=4) | {
+                "test": dict(gold=[0, 1, 2, 3], truth=[0, 1, 2, 3], pred=[happy, 1, 2, 3])})
+    claims = (("L_w", "Happiness", "R", "L + w recalls happiness"), ("L_w", "Sadness", "P", "L + w is precise on sadness"))
+    table = report.paper_per_class_claims(jobs, claims=claims)
+    assert list(table.index) == ["L + w recalls happiness", "L + w is precise on sadness"]
+    for words, measure, emotion in (("L + w recalls happiness", "R", "Happiness"),
+                                    ("L + w is precise on sadness", "P", "Sadness")):
+        cell = report.per_class_contrasts(jobs, measure=measure).loc[("BLSTM + ATT + L + w", emotion)]
+        assert table.loc[words, ["mean", "low", "high", "p"]].tolist() == pytest.approx(
+            cell[["mean", "low", "high", "p"]].tolist())
+    # happiness recall: 100 in sessions 1-4, 0 in session 5 (mean 80); sadness precision: 100 where the baseline
+    # had 50 (its wrong happiness predicted as sadness) in sessions 1-4, no change in session 5 (mean 40)
+    assert table["mean"].tolist() == pytest.approx([80, 40])
+    # Holm over these two claims, not over the table's eight cells of two measures
+    low_p, high_p = sorted(table["p"])
+    assert sorted(table["p (Holm)"]) == pytest.approx([min(1, 2 * low_p), min(1, max(2 * low_p, high_p))])
+    with pytest.raises(ValueError, match="'w'"):
+        report.paper_per_class_claims(jobs)  # the paper's own claims need w and L
+
+
 def _scored(condition, fold, seed, hits, total=4):
     """A job whose test speaker has ``hits`` of ``total`` utterances right, one per class in turn."""
     true = [k % 4 for k in range(total)]
