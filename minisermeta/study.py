@@ -161,12 +161,12 @@ def agreement(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS) -> p
     Each run is cut to ``conditions`` and to the (condition, fold, seed) jobs
     every run holds, so every :func:`verdict` corrects over the same family of
     claims on the same folds and seeds; a run lacking one of them is an error.
-    A row per (claim, target): each run's UA difference with its interval and
-    both verdicts; whether the verdicts agree (WA and UA) and whether the
+    A row per (claim, target): each run's WA and UA differences with their
+    intervals and both verdicts; whether the verdicts agree (WA and UA) and whether the
     differences point the same way (WA and UA).
     """
     tables = {name: verdict(results) for name, results in _on_shared_jobs(runs, conditions).items()}
-    columns = ["WA diff", "UA diff", "UA low", "UA high", "WA verdict", "UA verdict"]
+    columns = ["WA diff", "WA low", "WA high", "UA diff", "UA low", "UA high", "WA verdict", "UA verdict"]
     joined = pd.concat({name: table[columns] for name, table in tables.items()}, axis=1, join="inner")
     joined.columns = [f"{name} {column}" for name, column in joined.columns]
 

@@ -155,6 +155,11 @@ def test_agreement_compares_verdicts_on_the_same_family():
     assert table.loc[("L + w beats the baseline", "gold"), "unsure UA verdict"] == "not shown"
     assert not table.loc[("L + w beats the baseline", "gold"), "agree"]
     assert table.loc[("label smoothing alone beats the baseline", "gold"), "agree"]
+    # each run's differences and intervals are its own verdict's on the shared jobs (seed 0)
+    for name, alone in (("sure", [j for j in sure if j["seed"] == 0]), ("unsure", unsure)):
+        columns = [f"{measure} {column}" for measure in ("WA", "UA") for column in ("diff", "low", "high")]
+        assert table.loc[("L + w beats the baseline", "gold"), [f"{name} {c}" for c in columns]].tolist() == \
+            pytest.approx(study.verdict(alone).loc[("L + w beats the baseline", "gold"), columns].tolist())
     checked = {c.text for c in study.CLAIMS
                if {c.condition, c.baseline} <= set(study.AGREEMENT_CONDITIONS)}  # both runs cut to these
     assert set(table.index.get_level_values(0)) == checked
