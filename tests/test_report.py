@@ -175,18 +175,23 @@ def test_by_session_takes_each_sessions_jobs_apart_and_gives_a_t_interval_over_s
         report.by_session([], len)
 
 
-def test_per_class_contrasts_pair_each_class_s_f1_with_the_baseline_s_by_session():
-    from scipy import stats as scipy_stats
-
-    # one test utterance per class and session; L + w gets happiness right where the baseline does not, in
-    # sessions 1-4 (session 5: both wrong); every other utterance right in both (the baseline's wrong happiness,
-    # predicted as sadness, costs sadness precision: its F1 changes too)
+def _happiness_fixed_jobs():
+    """One test utterance per class and session; L + w gets happiness right where the baseline does not, in
+    sessions 1-4 (session 5: both wrong); every other utterance right in both (the baseline's wrong happiness,
+    predicted as sadness, costs sadness precision: its F1 changes too)."""
     jobs = []
     for k, session in enumerate(["Ses01", "Ses02", "Ses03", "Ses04", "Ses05"]):
         for condition in ("blstm_att", "L_w"):
             happy = 0 if condition == "L_w" and k < 4 else 1
             jobs.append(_scored(condition, f"{session}F", 0, hits=4) | {
                 "test": dict(gold=[0, 1, 2, 3], truth=[0, 1, 2, 3], pred=[happy, 1, 2, 3])})
+    return jobs
+
+
+def test_per_class_contrasts_pair_each_class_s_f1_with_the_baseline_s_by_session():
+    from scipy import stats as scipy_stats
+
+    jobs = _happiness_fixed_jobs()
     table = report.per_class_contrasts(jobs)
     assert list(table.index) == [("BLSTM + ATT + L + w", e) for e in ("Happiness", "Sadness", "Neutral", "Anger")]
     # happiness F1: 100 in a session L + w gets it right, 0 where not; the baseline 0 everywhere
@@ -222,13 +227,7 @@ def test_table3_and_fig3_by_session_beside_the_paper(results):
 
 
 def test_the_paper_s_per_class_claims_are_their_own_family():
-    # as above: L + w gets happiness right where the baseline predicts sadness, in sessions 1-4
-    jobs = []
-    for k, session in enumerate(["Ses01", "Ses02", "Ses03", "Ses04", "Ses05"]):
-        for condition in ("blstm_att", "L_w"):
-            happy = 0 if condition == "L_w" and k < 4 else 1
-            jobs.append(_scored(condition, f"{session}F", 0, hits=4) | {
-                "test": dict(gold=[0, 1, 2, 3], truth=[0, 1, 2, 3], pred=[happy, 1, 2, 3])})
+    jobs = _happiness_fixed_jobs()
     claims = (("L_w", "Happiness", "R", "L + w recalls happiness"), ("L_w", "Sadness", "P", "L + w is precise on sadness"))
     table = report.paper_per_class_claims(jobs, claims=claims)
     assert list(table.index) == ["L + w recalls happiness", "L + w is precise on sadness"]
