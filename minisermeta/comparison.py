@@ -119,35 +119,47 @@ def side_by_side(results: list[dict], conditions=COMPARED, baseline: str = "blst
 def real_differences(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, dict[str, float]]:
     """Of a :func:`side_by_side` table, ``{method: {target: UA − baseline}}`` for each difference whose Holm-corrected
     p is below ``alpha``: a method appears with the targets (gold, truth) on which it differs, and no others."""
-    real: dict[str, dict[str, float]] = {}
+    return _differences(table, lambda row, against: row[f"p Holm ({against})"] < alpha)
+
+
+def real_before_correction_only(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, dict[str, float]]:
+    """As :func:`real_differences`, for each difference whose own interval (the table's ``low``, ``high``) excludes
+    zero while its Holm-corrected p is not below ``alpha``: one a reader of the interval alone would call real."""
+    return _differences(table, lambda row, against: (row[f"low ({against})"] > 0 or row[f"high ({against})"] < 0)
+                        and not row[f"p Holm ({against})"] < alpha)
+
+
+def _differences(table: pd.DataFrame, keep) -> dict[str, dict[str, float]]:
+    found: dict[str, dict[str, float]] = {}
     for name, row in table.iterrows():
         for against in ("gold", "truth"):
-            if f"p Holm ({against})" in table and row[f"p Holm ({against})"] < alpha:
-                real.setdefault(name, {})[against] = row[f"UA − baseline ({against})"]
-    return real
+            if f"p Holm ({against})" in table and keep(row, against):
+                found.setdefault(name, {})[against] = row[f"UA − baseline ({against})"]
+    return found
 
 
-def forget_rates(results: list[dict]) -> tuple[pd.DataFrame, dict[str, str], list[dict]]:
+def forget_rates(results: list[dict], rates: dict = FORGET_RATES) -> tuple[pd.DataFrame, dict[str, float], list[dict]]:
     """Co-teaching's forget rate chosen on validation speakers, as the study chooses the l/w update.
 
-    Returns the validation UA of each rate of ``methods.FORGET_RATES`` that
-    ran (on the seeds all of them ran), the rate chosen for each session from
+    ``rates``: ``{condition: CoTeaching}``, the rates to choose among (a rate
+    of your own joins them by its condition name). Returns the validation UA
+    of each of them that ran (on the seeds all of them ran), the rate chosen for each session from
     the *other* sessions' validation speakers (``study.nested_choice``), and
     the co-teaching jobs that choice picks, as condition ``co_teaching``: the
     row the comparison shows. The truth is not read.
     """
     sweep = {name: [dict(r, condition="co_teaching") for r in results if r["condition"] == name]
-             for name in FORGET_RATES}
+             for name in rates}
     sweep = {name: jobs for name, jobs in sweep.items() if jobs}
     seeds = study.shared_seeds(sweep, "co_teaching")
     table = pd.DataFrame.from_dict(
-        {CONDITIONS[name].forget_rate: {
+        {rates[name].forget_rate: {
             "validation UA": study.validation_scores([r for r in jobs if r["seed"] in seeds])["UA"],
             "seeds": len(seeds)} for name, jobs in sweep.items()}, orient="index").rename_axis("forget rate")
     chosen, jobs = study.nested_choice(sweep, "co_teaching")
     title = CONDITIONS["co_teaching"].title  # the method's row; the rate under it is the chosen one
     jobs = [dict(r, method={**r["method"], "title": title}) for r in jobs]
-    return table.sort_index(), {s: CONDITIONS[name].forget_rate for s, name in chosen.items()}, jobs
+    return table.sort_index(), {s: rates[name].forget_rate for s, name in chosen.items()}, jobs
 
 
 def compared(results: list[dict]) -> list[dict]:

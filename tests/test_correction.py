@@ -8,7 +8,7 @@ from helpers import tiny_settings
 from minisermeta import comparison, correction
 from minisermeta.folds import loso_folds
 from minisermeta.grid import load_jobs, run_grid
-from minisermeta.methods import CONDITIONS, CoTeaching
+from minisermeta.methods import CONDITIONS, FORGET_RATES, CoTeaching
 from minisermeta.report import paired_by_session, session_intervals
 
 
@@ -162,6 +162,17 @@ def test_real_differences_name_only_the_targets_whose_holm_p_is_below_alpha():
     assert comparison.real_differences(table.filter(like="gold")) == {"relabel": {"gold": -4.4}, "gce": {"gold": -5.8}}
 
 
+def test_differences_real_before_the_correction_only_are_those_whose_interval_excludes_zero_but_holm_does_not():
+    table = pd.DataFrame({"UA − baseline (gold)": [np.nan, -4.4, -5.8, 1.0], "low (gold)": [np.nan, -6.4, -6.5, -2.0],
+                          "high (gold)": [np.nan, -2.4, -5.1, 3.0], "p Holm (gold)": [np.nan, 0.06, 0.001, 0.6],
+                          "UA − baseline (truth)": [np.nan, -4.2, -6.1, 1.3], "low (truth)": [np.nan, -7.4, -7.0, 0.2],
+                          "high (truth)": [np.nan, -0.9, -5.2, 2.4], "p Holm (truth)": [np.nan, 0.04, 0.01, 0.3]},
+                         index=["base", "relabel", "gce", "smoothed"])
+    assert comparison.real_before_correction_only(table) == {"relabel": {"gold": -4.4}, "smoothed": {"truth": 1.3}}
+    assert comparison.real_before_correction_only(table, alpha=0.001) == {
+        "relabel": {"gold": -4.4, "truth": -4.2}, "gce": {"gold": -5.8, "truth": -6.1}, "smoothed": {"truth": 1.3}}
+
+
 def test_without_truth_the_methods_are_compared_on_gold_alone(compared):
     blind = [dict(r, test=dict(r["test"], truth=None), train=dict(r["train"], truth=None)) for r in compared]
     table = comparison.side_by_side(blind)
@@ -204,3 +215,10 @@ def test_co_teaching_s_forget_rate_is_chosen_per_session_on_other_sessions_valid
     picked = {(r["fold"], r["seed"]): r["valid"]["pred"] for r in jobs}
     assert sorted(picked) == sorted([(f, 0) for f in speakers] + [(f, 1) for f in speakers[2:]])  # 0.4: both seeds
     assert picked["Ses01F", 0] == rate_job("co_teaching_forget0.1", "Ses01F", 0, 0)["valid"]["pred"]
+    # a rate of the reader's own joins the choice by its condition name; its jobs are ignored unless asked for
+    results += [rate_job("co_teaching_forget0.1", f, 0, 8) | dict(condition="co_teaching_forget0.3") for f in speakers]
+    assert list(comparison.forget_rates(results)[0].index) == [0.1, 0.2, 0.4]
+    own = {**FORGET_RATES, "co_teaching_forget0.3": CoTeaching(forget_rate=0.3)}
+    table, chosen, _ = comparison.forget_rates(results, rates=own)
+    assert list(table.index) == [0.1, 0.2, 0.3, 0.4] and table.loc[0.3, "validation UA"] == pytest.approx(100)
+    assert set(chosen.values()) == {0.3}
