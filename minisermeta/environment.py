@@ -1,8 +1,9 @@
 """Process-wide switches read from environment variables, each in one place.
 
-``MINISERMETA_QUICK=1`` (or ``CI`` being set, as on every CI service) switches
-the library to its quick preset: small enough for a laptop CPU and for CI.
-``MINISERMETA_QUICK=0`` forces the full preset even under CI.
+``MINISERMETA_QUICK=1`` (or ``CI`` being set, as on every CI service) makes the
+quick preset the default (a preset named explicitly still runs as named) and the
+book's chapters run their quick setups: small enough for a laptop CPU and for CI.
+``MINISERMETA_QUICK=0`` forces the full mode even under CI.
 ``MINISERMETA_HOME`` moves the cache of generated corpora and features
 (default ``~/.cache/minisermeta``).
 """
