@@ -381,7 +381,7 @@ def paper_preset_jobs(paper_run: BookResults) -> list[dict]:
 # -- small helpers the chapters show -----------------------------------------
 
 
-def pick_utterances(corpus: Corpus, per: str = "clarity", speaker: str | None = None) -> pd.DataFrame:
+def pick_utterances(corpus: Corpus, speaker: str | None = None) -> pd.DataFrame:
     """One utterance per true emotion and clarity band (low < 0.33 <= mid < 0.66 <= high).
 
     For each (emotion, band) the utterance whose clarity is nearest the band's
@@ -538,7 +538,7 @@ def experiment(corpus: Corpus, features: list[np.ndarray], condition: str = "L_w
     row = {"test speaker": result["fold"], "utterances": len(noisy),
            "% gold wrong": 100 * float(np.mean(noisy.table["gold"] != noisy.table["truth"]))}
     for against in ("gold", "truth"):
-        s = metrics.scores(np.array(test[against]), np.array(test["pred"]), len(paper.EMOTIONS))
+        s = metrics.scores(np.array(test[against]), np.array(test["pred"]), len(result["classes"]))
         row[f"WA vs {against}"], row[f"UA vs {against}"] = 100 * s["wa"], 100 * s["ua"]
     fixes = report.label_fixes([result], conditions=(condition,)) \
         if getattr(CONDITIONS[condition], "learn_labels", False) else pd.DataFrame()

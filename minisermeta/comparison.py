@@ -51,7 +51,10 @@ def method_sizes() -> pd.DataFrame:
 
 
 def job_cost(results: list[dict], baseline: str = "blstm_att", conditions=None) -> pd.DataFrame:
-    """What each condition's jobs took beside the baseline's same (fold, seed) job: medians over the pairs.
+    """What each condition's jobs took, alone and beside the baseline's same (fold, seed) job.
+
+    ``seconds per job``: the median over every job of the condition (``jobs``
+    of them); the ratios are medians over the jobs paired with the baseline's.
 
     ``× baseline``: a whole job, its method's setup (confident learning's
     cross-validation) included, so it also counts how long early stopping
@@ -89,7 +92,7 @@ def side_by_side(results: list[dict], conditions=COMPARED, baseline: str = "blst
     correction over every row and both targets, a family of its own: the study's verdict corrects over its claims),
     the label-correction measures (``correction.label_correction``) and the cost (:func:`job_cost`). Off SynthEmo
     (no truth): gold alone, without the label correction."""
-    results = [r for r in results if r["condition"] in conditions]
+    results = [r for r in results if r["condition"] in conditions or r["condition"] == baseline]
     names = titles(results)
     truth = has_truth(results)  # off SynthEmo: gold only, and no label correction
     paired = {against: paired_by_session(results, baseline, against=against, confidence=confidence)
@@ -151,6 +154,8 @@ def forget_rates(results: list[dict], rates: dict = FORGET_RATES) -> tuple[pd.Da
     sweep = {name: [dict(r, condition="co_teaching") for r in results if r["condition"] == name]
              for name in rates}
     sweep = {name: jobs for name, jobs in sweep.items() if jobs}
+    if not sweep:
+        raise ValueError(f"no jobs of the forget rates to choose among ({', '.join(rates)}); run them first")
     seeds = study.shared_seeds(sweep, "co_teaching")
     table = pd.DataFrame.from_dict(
         {rates[name].forget_rate: {

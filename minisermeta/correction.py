@@ -109,6 +109,9 @@ def label_correction(results: list[dict], conditions=None, confidence: float = 0
     confident learning trust is a probability, not a weight); ``... within
     class``: both within each gold class (:func:`within_classes`). Precision,
     recall and fixed % pool a session's jobs; AUROC and the ratios average them.
+    A session where a measure is undefined (precision where it flagged nothing,
+    AUROC where none of its labels is wrong) is left out of that measure's
+    interval, which then rests on fewer sessions than ``sessions`` counts.
     """
     by_condition = _by_condition(results)
     names = titles(results)

@@ -241,8 +241,8 @@ def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings
     """Run every (condition, fold, seed) job whose result is not on disk yet; the paths of the jobs trained here.
 
     ``conditions`` are names of ``methods.CONDITIONS`` or a ``{name: Method}``
-    dict (a method of your own); jobs share the CPU cores (one thread each when
-    several run at once). ``batch`` > 1 trains that many jobs at once in one
+    dict (a method of your own); jobs share the CPU cores (each of the ``n_jobs`` at
+    once gets its share of them). ``batch`` > 1 trains that many jobs at once in one
     process (``batched``): the way to fill a GPU. Returns once every job is on
     disk, also those another process was training. ``threads``: CPU threads
     per job (default: this machine's cores shared out among the jobs it runs

@@ -56,12 +56,21 @@ def _by_condition(results: list[dict]) -> dict[str, list[dict]]:
 
 def titles(results: list[dict]) -> dict[str, str]:
     """Each condition's row name: the title its jobs recorded, else (jobs from before methods recorded
-    themselves) its title in ``methods.CONDITIONS``, else the condition."""
+    themselves) its title in ``methods.CONDITIONS``, else the condition. Two conditions of one title are an
+    error: their rows could not be told apart."""
     found: dict[str, str] = {}
     for r in results:
         recorded = (r.get("method") or {}).get("title")
         known = CONDITIONS[r["condition"]].title if r["condition"] in CONDITIONS else r["condition"]
         found.setdefault(r["condition"], recorded or known)
+    by_title: dict[str, list[str]] = {}
+    for condition, title in found.items():
+        by_title.setdefault(title, []).append(condition)
+    shared = {title: conditions for title, conditions in by_title.items() if len(conditions) > 1}
+    if shared:
+        title, conditions = next(iter(shared.items()))
+        raise ValueError(f"conditions {' and '.join(map(repr, conditions))} share the title {title!r}; "
+                         f"give each method its own title (its `title` field)")
     return found
 
 
@@ -108,13 +117,11 @@ def table2(results: list[dict], against: str = "gold", estimator: str = "pooled"
     names, classes = titles(results), class_names(results)
     rows = {}
     for condition, group in _by_condition(results).items():
-        if any(None in r["test"][against] for r in group):
-            raise ValueError(f"results of {condition} have no {against!r} labels")
         if estimator == "pooled":
-            rows[condition] = _score_row([t for r in group for t in r["test"][against]],
+            rows[condition] = _score_row([t for r in group for t in _test_labels(r, against)],
                                          [p for r in group for p in r["test"]["pred"]], len(classes))
         else:
-            rows[condition] = list(np.nanmean([_score_row(r["test"][against], r["test"]["pred"], len(classes))
+            rows[condition] = list(np.nanmean([_score_row(_test_labels(r, against), r["test"]["pred"], len(classes))
                                                for r in group], axis=0))
     ordered = _ordered(rows)
     table = pd.DataFrame([rows[c] for c in ordered], columns=_table2_columns(classes),
@@ -156,12 +163,22 @@ def table2_beside_paper(results: list[dict]) -> pd.DataFrame:
     return table
 
 
+def _test_labels(result: dict, against: str) -> list:
+    """A job's test labels of ``against`` (gold, truth), or an error naming the job where it has none."""
+    labels = result["test"].get(against)
+    if labels is None or None in labels:
+        raise ValueError(f"job {result['condition']} {result['fold']} seed {result['seed']} has no {against!r} labels"
+                         + (" (only a simulated corpus knows the truth; score against gold)" if against == "truth"
+                            else ""))
+    return labels
+
+
 def _per_fold(group: list[dict], against: str) -> dict[str, np.ndarray]:
     """WA and UA (percent) of each fold's test speaker, the fold's seeds pooled."""
     pooled: dict[str, tuple[list, list]] = {}
     for r in group:
         true, pred = pooled.setdefault(r["fold"], ([], []))
-        true += r["test"][against]
+        true += _test_labels(r, against)
         pred += r["test"]["pred"]
     n_classes = len(class_names(group))
     return {fold: np.array(_score_row(t, p, n_classes)[-2:]) for fold, (t, p) in pooled.items()}
@@ -196,10 +213,10 @@ def _session_scores(group: list[dict], against: str, estimator: str) -> dict[str
     per_seed: dict[str, list[np.ndarray]] = {}
     for (session, _), jobs in by_seed.items():
         if estimator == "pooled":
-            true = [t for r in jobs for t in r["test"][against]]
+            true = [t for r in jobs for t in _test_labels(r, against)]
             score = np.array(_score_row(true, [p for r in jobs for p in r["test"]["pred"]], n_classes)[-2:])
         else:
-            score = np.mean([_score_row(r["test"][against], r["test"]["pred"], n_classes)[-2:] for r in jobs],
+            score = np.mean([_score_row(_test_labels(r, against), r["test"]["pred"], n_classes)[-2:] for r in jobs],
                             axis=0)
         per_seed.setdefault(session, []).append(score)
     return {session: np.mean(scores, axis=0) for session, scores in per_seed.items()}
@@ -556,23 +573,29 @@ def per_class_contrasts(results: list[dict], baseline: str = "blstm_att", measur
                         against: str = "gold", confidence: float = 0.95) -> pd.DataFrame:
     """Table 2's per-class ``measure`` of every condition minus the baseline's, paired by session.
 
-    Each session's jobs give a Table 2 (its folds and seeds pooled) and from it
-    :func:`per_class_effects`; the mean over sessions with its t interval and
-    Holm's correction over every (condition, class) cell (:func:`by_session`).
-    Only the (fold, seed) jobs the baseline ran are read, so that each session's
-    conditions are compared on its baseline's folds and seeds. ``verdict``:
+    Each condition against the baseline on the (fold, seed) jobs both ran, as
+    :func:`contrasts` pairs them: each session's jobs of the two give a Table 2
+    (its folds and seeds pooled) and from it :func:`per_class_effects`; the mean
+    over sessions with its t interval and Holm's correction over every
+    (condition, class) cell (:func:`by_session`). ``verdict``:
     "higher" or "lower" where the Holm p is below 1 - ``confidence``, else
     "not shown". Rows are (condition, class).
     """
     names = titles(results)
     if baseline not in names:
         raise ValueError(f"per_class_contrasts needs jobs of the baseline {baseline!r}")
-    ran = {(r["fold"], r["seed"]) for r in results if r["condition"] == baseline}
-    results = [r for r in results if (r["fold"], r["seed"]) in ran]
+    grouped = _by_condition(results)
+    shared = {c: _shared_jobs(grouped, c, baseline) for c in _ordered(grouped) if c != baseline}  # Table 2's order
 
     def statistic(group):
-        effects = per_class_effects(table2(group, against=against), names[baseline], measure)
-        return effects.drop(columns=["WA", "UA"]).rename(columns=lambda c: c.removesuffix(f" {measure}")).stack()
+        cells = []
+        for condition, jobs in shared.items():
+            pair = [r for r in group if r["condition"] in (condition, baseline) and (r["fold"], r["seed"]) in jobs]
+            if any(r["condition"] == condition for r in pair):
+                effects = per_class_effects(table2(pair, against=against), names[baseline], measure)
+                cells.append(effects.drop(columns=["WA", "UA"])
+                             .rename(columns=lambda c: c.removesuffix(f" {measure}")).stack())
+        return pd.concat(cells) if cells else pd.Series(dtype=float)
 
     table = by_session(results, statistic, confidence, test=True)
     table.index = pd.MultiIndex.from_tuples(table.index, names=["condition", "class"])
@@ -695,7 +718,9 @@ def by_agreement(results: list[dict], corpus: Corpus, condition: str = "L_w") ->
     utterances, mean and median learned w (each utterance's w averaged over
     the jobs it trained in; higher w is less weight) and the share relabelled;
     and Spearman's rank correlation of w with agreement over utterances, with
-    its p-value. If the method finds the ambiguous utterances, the correlation
+    its p-value. Utterances are its unit, not sessions: the utterances of one
+    session share a network, so the p-value is too small for a claim; read it
+    as a description of one run. If the method finds the ambiguous utterances, the correlation
     is negative: the less the raters agree, the higher w.
     """
     from scipy import stats as scipy_stats

@@ -136,6 +136,12 @@ def test_the_methods_side_by_side(compared):
     assert np.isfinite(table.loc["BLSTM + ATT + co-teaching", ["UA − baseline (truth)", "precision", "AUROC"]]).all()
     assert np.isnan(table.loc["BLSTM + ATT + generalized cross-entropy", "precision"])  # reweights, flags nothing
     assert table["seeds"].eq(1).all()
+    # methods asked for without the baseline are still compared with it, and its row left out
+    gce = "BLSTM + ATT + generalized cross-entropy"
+    alone = comparison.side_by_side(compared, conditions=("gce",))
+    assert list(alone.index) == [gce]
+    assert alone.loc[gce, ["UA − baseline (gold)", "low (gold)", "high (gold)"]].tolist() == pytest.approx(
+        table.loc[gce, ["UA − baseline (gold)", "low (gold)", "high (gold)"]].tolist())
     for against in ("gold", "truth"):  # each method's own UA beside its difference, with the interval over sessions
         levels = session_intervals(compared, against=against)
         assert table[f"UA ({against})"].to_numpy() == pytest.approx(levels.loc[table.index, "UA"].to_numpy())
@@ -222,3 +228,5 @@ def test_co_teaching_s_forget_rate_is_chosen_per_session_on_other_sessions_valid
     table, chosen, _ = comparison.forget_rates(results, rates=own)
     assert list(table.index) == [0.1, 0.2, 0.3, 0.4] and table.loc[0.3, "validation UA"] == pytest.approx(100)
     assert set(chosen.values()) == {0.3}
+    with pytest.raises(ValueError, match="no jobs of the forget rates to choose among"):
+        comparison.forget_rates([job("gce")])

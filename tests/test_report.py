@@ -211,6 +211,18 @@ def test_per_class_contrasts_pair_each_class_s_f1_with_the_baseline_s_by_session
         report.per_class_contrasts([r for r in jobs if r["condition"] == "L_w"])
 
 
+def test_per_class_contrasts_read_only_the_jobs_both_conditions_ran():
+    # L + w ran seed 0 only, as the baseline's seed 0 did, hit for hit; the baseline's seed 1 does worse and must
+    # not count, or L + w would look better in every class while the two did the same on the jobs they share
+    sessions = ("Ses01", "Ses02", "Ses03")
+    jobs = [_scored(c, f"{s}F", 0, hits=4) for c in ("blstm_att", "L_w") for s in sessions]
+    jobs += [_scored("blstm_att", f"{s}F", 1, hits=k) for s, k in zip(sessions, (0, 1, 2))]
+    for measure in ("R", "P", "F1"):
+        table = report.per_class_contrasts(jobs, measure=measure)
+        assert table["mean"].tolist() == pytest.approx([0] * 4) and table["verdict"].eq("not shown").all()
+    assert report.contrasts(jobs, [("L_w", "blstm_att")])["UA diff"].tolist() == pytest.approx([0])
+
+
 def test_table3_and_fig3_by_session_beside_the_paper(results):
     onehot = np.eye(4).tolist()
     other = _result("L_w", "Ses02F", [0, 1], [0, 1], [0, 0, 3, 3], [onehot[0], onehot[0], onehot[3], onehot[2]],
@@ -353,3 +365,25 @@ def test_by_agreement_reads_a_corpus_s_own_agreement_before_its_votes():
              "s": np.eye(4)[[3, 3, 3, 2]].tolist()}
     table, rank = report.by_agreement([{"condition": "L_w", "train": entry}], corpus)
     assert table["utterances"].tolist() == [0, 2, 0, 1] and rank["utterances"] == 3  # u2 has neither: left out
+
+
+def test_scoring_against_the_truth_off_a_simulated_corpus_names_the_job_that_has_none():
+    jobs = [_scored(c, "Ses01F", 0, hits=3) for c in ("blstm_att", "L_w")]
+    jobs[1]["test"]["truth"] = None  # as train.job_result records a real corpus
+    for score in (lambda: report.table2(jobs, against="truth"),
+                  lambda: report.table2(jobs, against="truth", estimator="fold_mean"),
+                  lambda: report.session_intervals(jobs, against="truth"),
+                  lambda: report.contrasts(jobs, [("L_w", "blstm_att")], against="truth"),
+                  lambda: report.fold_spread(jobs, against="truth")):
+        with pytest.raises(ValueError, match="job L_w Ses01F seed 0 has no 'truth' labels.*score against gold"):
+            score()
+    assert report.table2(jobs).shape[0] == 2  # gold is there
+
+
+def test_two_conditions_of_one_title_are_an_error_naming_both():
+    jobs = [_scored(c, "Ses01F", 0, hits=3) | {"method": {"title": "BLSTM + ATT + co-teaching"}}
+            for c in ("co_teaching", "co_teaching_forget0.3")]
+    with pytest.raises(ValueError, match="'co_teaching' and 'co_teaching_forget0.3' share the title"):
+        report.table2(jobs)
+    jobs[1]["method"]["title"] = "BLSTM + ATT + co-teaching (forget rate 0.3)"
+    assert len(report.table2(jobs)) == 2

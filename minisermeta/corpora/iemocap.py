@@ -189,11 +189,6 @@ def inspect_wav(path: Path, rates=(SAMPLE_RATE,)) -> tuple[str | None, list[str]
     return None, remarks
 
 
-def check_wav(path: Path) -> str | None:
-    """Why ``path`` is not a usable 16 kHz mono wav, or None if it is (see :func:`inspect_wav`)."""
-    return inspect_wav(path)[0]
-
-
 def read_iemocap(root, classes: str = "paper", strict: bool = True) -> Corpus:
     """Read a corpus in the IEMOCAP release layout.
 
