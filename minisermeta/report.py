@@ -63,14 +63,11 @@ def titles(results: list[dict]) -> dict[str, str]:
         recorded = (r.get("method") or {}).get("title")
         known = CONDITIONS[r["condition"]].title if r["condition"] in CONDITIONS else r["condition"]
         found.setdefault(r["condition"], recorded or known)
-    by_title: dict[str, list[str]] = {}
+    first: dict[str, str] = {}  # title -> the condition that has it
     for condition, title in found.items():
-        by_title.setdefault(title, []).append(condition)
-    shared = {title: conditions for title, conditions in by_title.items() if len(conditions) > 1}
-    if shared:
-        title, conditions = next(iter(shared.items()))
-        raise ValueError(f"conditions {' and '.join(map(repr, conditions))} share the title {title!r}; "
-                         f"give each method its own title (its `title` field)")
+        if first.setdefault(title, condition) != condition:
+            raise ValueError(f"conditions {first[title]!r} and {condition!r} share the title {title!r}; "
+                             f"give each method its own title (its `title` field)")
     return found
 
 
@@ -589,8 +586,8 @@ def per_class_contrasts(results: list[dict], baseline: str = "blstm_att", measur
 
     def statistic(group):
         cells = []
-        for condition, jobs in shared.items():
-            pair = [r for r in group if r["condition"] in (condition, baseline) and (r["fold"], r["seed"]) in jobs]
+        for condition, both_ran in shared.items():
+            pair = [r for r in group if r["condition"] in (condition, baseline) and (r["fold"], r["seed"]) in both_ran]
             if any(r["condition"] == condition for r in pair):
                 effects = per_class_effects(table2(pair, against=against), names[baseline], measure)
                 cells.append(effects.drop(columns=["WA", "UA"])

@@ -245,7 +245,8 @@ SWEEP = {
 
 # The label scale: s starts at softmax(scale * one-hot) for the learned variants and the smoothed control,
 # so the scale sets both how hard the targets are and how far a label must move to flip. Scale 1 reads the
-# study's own jobs; 3 and 10 run in the sweep's settings at those scales (on the seeds whole at every scale) (Adam's rate grows with the scale).
+# study's own jobs; 3 and 10 run in the sweep's settings at those scales (Adam's rate grows with the scale). Each
+# scale is read on the seeds whole at every scale.
 SCALES = {1.0: "adam 0.1, scale 1", 3.0: "adam 0.3, scale 3", 10.0: "adam 1, scale 10"}
 SCALE_CONDITIONS = ("smoothed", "L", "w", "L_w")
 # Annotator noise (times SynthEmo's default chance of mishearing; ``book.reannotate``) of the sweep's runs:

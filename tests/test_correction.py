@@ -171,7 +171,8 @@ def test_real_differences_name_only_the_targets_whose_holm_p_is_below_alpha():
 def test_differences_real_before_the_correction_only_are_those_whose_interval_excludes_zero_but_holm_does_not():
     table = pd.DataFrame({"UA − baseline (gold)": [np.nan, -4.4, -5.8, 1.0], "low (gold)": [np.nan, -6.4, -6.5, -2.0],
                           "high (gold)": [np.nan, -2.4, -5.1, 3.0], "p Holm (gold)": [np.nan, 0.06, 0.001, 0.6],
-                          "UA − baseline (truth)": [np.nan, -4.2, -6.1, 1.3], "low (truth)": [np.nan, -7.4, -7.0, 0.2],
+                          "UA − baseline (truth)": [np.nan, -4.2, -6.1, 1.3],
+                          "low (truth)": [np.nan, -7.4, -7.0, 0.2],
                           "high (truth)": [np.nan, -0.9, -5.2, 2.4], "p Holm (truth)": [np.nan, 0.04, 0.01, 0.3]},
                          index=["base", "relabel", "gce", "smoothed"])
     assert comparison.real_before_correction_only(table) == {"relabel": {"gold": -4.4}, "smoothed": {"truth": 1.3}}
