@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import stats
 from .corpora import session_of
-from .report import _by_condition, _ordered, learned_labels, titles
+from .report import _by_condition, _ordered, _require, learned_labels, titles
 
 
 def distrust(job: dict) -> dict | None:
@@ -113,6 +113,7 @@ def label_correction(results: list[dict], conditions=None, confidence: float = 0
     AUROC where none of its labels is wrong) is left out of that measure's
     interval, which then rests on fewer sessions than ``sessions`` counts.
     """
+    _require(results, "label_correction")
     by_condition = _by_condition(results)
     names = titles(results)
     rows = {}

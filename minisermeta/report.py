@@ -47,6 +47,13 @@ def to_markdown(table: pd.DataFrame, floatfmt: str = ".1f") -> str:
     return flat.to_markdown(floatfmt=floatfmt, missingval="N/A")
 
 
+def _require(results: list[dict], what: str) -> None:
+    """A table of no jobs would be an empty table, easy to read as a result: an error instead."""
+    if not results:
+        raise ValueError(f"{what} needs job results, and none were given: run the grid first, or check what "
+                         "selected them (conditions, seeds)")
+
+
 def _by_condition(results: list[dict]) -> dict[str, list[dict]]:
     grouped: dict[str, list[dict]] = {}
     for result in results:
@@ -111,6 +118,7 @@ def table2(results: list[dict], against: str = "gold", estimator: str = "pooled"
     """
     if estimator not in ("pooled", "fold_mean"):
         raise ValueError(f"unknown estimator {estimator!r}; choose pooled or fold_mean")
+    _require(results, "table2")
     names, classes = titles(results), class_names(results)
     rows = {}
     for condition, group in _by_condition(results).items():
@@ -183,6 +191,7 @@ def _per_fold(group: list[dict], against: str) -> dict[str, np.ndarray]:
 
 def fold_spread(results: list[dict], against: str = "gold") -> pd.DataFrame:
     """WA and UA (percent) as mean ± std over folds (each fold's seeds pooled)."""
+    _require(results, "fold_spread")
     names = titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
@@ -222,6 +231,7 @@ def _session_scores(group: list[dict], against: str, estimator: str) -> dict[str
 def session_intervals(results: list[dict], against: str = "gold", estimator: str = "pooled",
                       confidence: float = 0.95) -> pd.DataFrame:
     """Each condition's WA and UA (percent): mean over sessions and its t interval, sessions as the unit."""
+    _require(results, "session_intervals")
     names, grouped = titles(results), _by_condition(results)
     rows = {}
     for condition in _ordered(grouped):
@@ -338,6 +348,7 @@ def kept_epochs(results: list[dict]) -> pd.DataFrame:
     For conditions that learn l or w, it is also how many l/w epochs shaped the
     kept l and w. Median, min and max over jobs, and the epochs run in all.
     """
+    _require(results, "kept_epochs")
     names = titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
@@ -443,6 +454,7 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
     right %`` are the shares of right labels before and after: the learned
     labels are cleaner than gold only if the second is higher.
     """
+    _require(results, "label_fixes")
     names = titles(results)
     rows = {}
     for condition in conditions:
@@ -551,11 +563,10 @@ def by_session(results: list[dict], statistic, confidence: float = 0.95, test: b
     as the mean over sessions with its t interval: sessions are the unit, as for the scores and
     :func:`label_cleaning`. A key a session lacks (NaN) is left out of that key's interval. ``test``: where the
     statistic is a difference, also its two-sided p-value against zero and Holm's over every key."""
+    _require(results, "by_session")
     groups: dict[str, list[dict]] = {}
     for r in results:
         groups.setdefault(session_of(r["fold"]), []).append(r)
-    if not groups:
-        raise ValueError("by_session needs job results")
     values = pd.DataFrame({session: pd.Series(statistic(jobs)) for session, jobs in sorted(groups.items())}).T
     rows = {key: dict(zip(("mean", "low", "high"), stats.t_interval(values[key].dropna(), confidence)),
                       sessions=int(values[key].notna().sum())) for key in values}

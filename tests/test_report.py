@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minisermeta import grid, metrics, paper, report
+from minisermeta import correction, grid, metrics, paper, report
 from minisermeta.corpora import read_iemocap
 
 
@@ -387,3 +387,11 @@ def test_two_conditions_of_one_title_are_an_error_naming_both():
         report.table2(jobs)
     jobs[1]["method"]["title"] = "BLSTM + ATT + co-teaching (forget rate 0.3)"
     assert len(report.table2(jobs)) == 2
+
+
+@pytest.mark.parametrize("table", [report.table2, report.fold_spread, report.session_intervals, report.kept_epochs,
+                                   report.label_fixes, correction.label_correction])
+def test_a_table_of_no_jobs_is_an_error_not_an_empty_table(table):
+    # an empty table reads as "nothing differs" or "nothing was relabelled"; a filter that matched no job should say so
+    with pytest.raises(ValueError, match=f"{table.__name__} needs job results, and none were given"):
+        table([])
