@@ -74,6 +74,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
 def cmd_reproduce(args) -> None:
     from .pipeline import reproduce
     from .settings import preset_name
@@ -83,7 +93,7 @@ def cmd_reproduce(args) -> None:
     out = args.out or Path("runs") / f"{Path(str(args.corpus)).name}-{preset}"
     tables = reproduce(corpus, preset_name=preset, conditions=args.conditions, seeds=args.seeds, out=out,
                        n_jobs=args.n_jobs, feature_set=args.feature_set, classes=args.classes,
-                       strict=not args.lenient, batch=args.batch, dask=args.dask)
+                       strict=not args.lenient, batch=args.batch, dask=args.dask, threads=args.threads)
     print("\nTable 2 (percent; test predictions pooled over folds and seeds)\n")
     print(report.to_markdown(tables["table2"]))
     if "table3" in tables:
@@ -123,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated integers >= 0")
     p.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<corpus>-<preset>)")
     p.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (-1: one per core)")
+    p.add_argument("--threads", type=_count, default=None,
+                   help="CPU threads per job (default: the cores shared out among this run's jobs); 1 for each of "
+                        "two runs into one directory on one machine")
     p.add_argument("--batch", type=int, default=1,
                    help="jobs trained at once in one process (for a GPU; on a CPU 1 is fastest)")
     p.add_argument("--feature-set", choices=FEATURE_SETS, default="paper32")

@@ -246,13 +246,15 @@ def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings
     process (``batched``): the way to fill a GPU. Returns once every job is on
     disk, also those another process was training. ``threads``: CPU threads
     per job (default: this machine's cores shared out among the jobs it runs
-    at once; on a cluster, give the workers' own).
+    at once; on a Dask cluster, 1: each worker is one thread).
     """
     out = Path(out)
     methods = resolve(conditions)
     seeds = check_seeds(seeds)
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1 (or None: the cores shared out), got {threads}")
     run = run_id(out)
     # seed by seed: a grid stopped early leaves whole seeds of every condition, which is what the book reads
     todo = [(c, methods[c], f, s) for s in seeds for c in methods for f in folds

@@ -153,7 +153,7 @@ def corpus_location(root) -> str:
 def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None, conditions=None, seeds=(0,),
               out="runs/synthemo", n_jobs: int = -1, feature_set: str = "paper32", classes: str = "paper",
               progress: bool = True, strict: bool = True, batch: int = 1, test_speakers=None, dask: str | None = None,
-              **overrides) -> dict:
+              threads: int | None = None, **overrides) -> dict:
     """Run (or resume) the grid of Table 2 and write the run's tables; returns the tables of the asked jobs by name.
 
     ``corpus`` is ``'synthemo'``, an IEMOCAP-layout root or a :class:`Corpus`;
@@ -168,11 +168,21 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     ``dask`` runs the jobs on a Dask cluster (``grid.dask_cluster``: a
     scheduler address, or "local"), one thread per job, every worker's threads
     busy; features are extracted here first.
+    ``threads``: CPU threads per job (default: this machine's cores shared
+    out among this process's jobs at once; not with ``dask``). Give 1 to each of two processes
+    that train into one directory on one machine: each would otherwise take
+    every core, and two processes of two threads on two cores run several
+    times slower than one thread each.
     A run directory holds the jobs of one setup computed from one dataset: a
     different one is refused (``check_run``). The tables written in it are of
     all its jobs (:func:`write_tables`); those returned, of ``conditions`` and
     ``seeds`` (and ``test_speakers``) only.
     """
+    if threads is not None and (dask or threads < 1):
+        raise ValueError(f"threads must be at least 1, got {threads}" if not dask else
+                         "threads is for this machine's processes; on a Dask cluster each job takes one thread")
+    if test_speakers is not None and not len(test_speakers):
+        raise ValueError("test_speakers is empty; give None to run every speaker's fold")
     preset_name = resolve_preset(preset_name)
     methods = resolve(default_conditions(preset_name) if conditions is None else conditions)
     seeds = check_seeds(seeds)
@@ -196,10 +206,11 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
         folds = [f for f in folds if f.test in set(test_speakers)]
     todo = {c: sum(not job_path(out, c, f, s).is_file() for f in folds for s in seeds) for c in methods}
     if progress:
-        print(plan(dataset, todo, methods, folds, seeds, settings, preset_name, n_jobs, batch), flush=True)
+        print(plan(dataset, todo, methods, folds, seeds, settings, preset_name, n_jobs, batch, 1 if dask else threads),
+              flush=True)
     with dask_cluster(dask) as client:
         run_grid(dataset, out, methods, folds, seeds, settings, -1 if client else n_jobs, progress, batch,
-                 threads=1 if client else None)
+                 threads=1 if client else threads)
     if progress and preset_name == "small" and any(todo.values()):  # the CPU's default: say what it left out
         print(beyond(dataset, folds, seeds, settings, n_jobs), flush=True)
     every = load_jobs(out)
@@ -229,15 +240,16 @@ def beyond(dataset: Dataset, folds, seeds, settings: Settings, n_jobs: int) -> s
 
 
 def _grid_estimate(dataset: Dataset, todo: dict[str, int], methods: dict[str, Method], folds, settings: Settings,
-                   n_jobs: int) -> float:
+                   n_jobs: int, threads: int | None = None) -> float:
     """Rough seconds of ``todo`` jobs here: one network epoch timed on as many threads as a job gets."""
     workers = min(worker_count(n_jobs), max(1, sum(todo.values())))
-    epoch = estimate.epoch_seconds(dataset, folds[0], settings, threads=threads_per_job(n_jobs, sum(todo.values())))
+    threads = threads or threads_per_job(n_jobs, sum(todo.values()))
+    epoch = estimate.epoch_seconds(dataset, folds[0], settings, threads=threads)
     return estimate.grid_seconds(dataset, todo, methods, folds[0], settings, epoch, workers)
 
 
 def plan(dataset: Dataset, todo: dict[str, int], methods: dict[str, Method], folds, seeds, settings: Settings,
-         preset_name: str, n_jobs: int, batch: int = 1) -> str:
+         preset_name: str, n_jobs: int, batch: int = 1, threads: int | None = None) -> str:
     """What ``reproduce`` is about to run (``todo``: jobs per condition not on disk yet) and about how long it takes.
 
     The time comes from one network epoch timed here (a few seconds; see
@@ -249,6 +261,6 @@ def plan(dataset: Dataset, todo: dict[str, int], methods: dict[str, Method], fol
             f"{min(worker_count(n_jobs), max(n, 1))} at a time")
     if not n or batch > 1:
         return text + "."
-    seconds = _grid_estimate(dataset, todo, methods, folds, settings, n_jobs)
+    seconds = _grid_estimate(dataset, todo, methods, folds, settings, n_jobs, threads)
     return text + (f". Calibrated here: about {estimate.describe(seconds)} (rough: it assumes "
                    f"{estimate.EPOCHS_PER_PATIENCE} x patience epochs per phase; early stopping decides).")

@@ -118,6 +118,31 @@ def test_cli_reproduce_prints_table2(tiny_corpus, tmp_path):
     assert len(list((tmp_path / "run" / "jobs" / "blstm_att").glob("*.json.gz"))) == 10
 
 
+def test_threads_per_job_reach_every_job_and_the_plans_timed_epoch(tiny_corpus, tmp_path, monkeypatch):
+    import os
+
+    from minisermeta import estimate, grid
+
+    trained, timed = [], []
+    train_job = grid.train_job
+    monkeypatch.setattr(grid, "train_job", lambda *a, threads=None, **k: trained.append(threads)
+                        or train_job(*a, threads=threads, **k))
+    monkeypatch.setattr(estimate, "epoch_seconds", lambda *a, threads=None, **k: timed.append(threads) or 1.0)
+    run = dict(preset_name="quick", conditions=["blstm_att"], out=tmp_path / "run", n_jobs=1, progress=True, **TINY)
+    reproduce(tiny_corpus, test_speakers=["Ses01F"], threads=1, **run)
+    assert trained == timed == [1]
+    reproduce(tiny_corpus, test_speakers=["Ses01M"], **run)  # a lone process's one job at a time: every core
+    assert trained[1:] == timed[1:] == [os.cpu_count()]
+    for wrong, error in ((dict(threads=0), "threads must be at least 1, got 0"),
+                         (dict(threads=2, dask="local"), "on a Dask cluster each job takes one thread"),
+                         (dict(test_speakers=[]), "test_speakers is empty")):
+        with pytest.raises(ValueError, match=error):
+            reproduce(tiny_corpus, **{"test_speakers": ["Ses02F"], **wrong}, **run)
+    assert not (tmp_path / "run" / "jobs" / "blstm_att" / "Ses02F_seed0.json.gz").exists()
+    done = _cli("reproduce", "--corpus", str(tiny_corpus.root), "--threads", "0")
+    assert done.returncode == 2 and "--threads: must be a whole number of at least 1, got '0'" in done.stderr
+
+
 def test_the_plan_counts_what_is_left_and_estimates_from_a_timed_epoch(dataset, monkeypatch):
     from minisermeta import estimate
     from minisermeta.folds import loso_folds

@@ -392,6 +392,6 @@ def test_two_conditions_of_one_title_are_an_error_naming_both():
 @pytest.mark.parametrize("table", [report.table2, report.fold_spread, report.session_intervals, report.kept_epochs,
                                    report.label_fixes, correction.label_correction])
 def test_a_table_of_no_jobs_is_an_error_not_an_empty_table(table):
-    # an empty table reads as "nothing differs" or "nothing was relabelled"; a filter that matched no job should say so
+    # an empty table reads as "nothing differs" or "nothing was relabelled"; a selection of no job should say so
     with pytest.raises(ValueError, match=f"{table.__name__} needs job results, and none were given"):
         table([])
