@@ -58,6 +58,13 @@ def check_seeds(seeds) -> list[int]:
     return [int(s) for s in seeds]
 
 
+def check_threads(threads: int | None) -> int | None:
+    """``threads`` per job, or ``ValueError``: fewer than 1 (None: the cores shared out, see :func:`threads_per_job`)."""
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads} (None: the cores shared out)")
+    return threads
+
+
 def job_path(out: Path, condition: str, fold: Fold, seed: int) -> Path:
     return Path(out) / "jobs" / condition / f"{fold.name}_seed{seed}.json.gz"
 
@@ -253,8 +260,7 @@ def run_grid(dataset: Dataset, out, conditions, folds, seeds, settings: Settings
     seeds = check_seeds(seeds)
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
-    if threads is not None and threads < 1:
-        raise ValueError(f"threads must be at least 1 (or None: the cores shared out), got {threads}")
+    check_threads(threads)
     run = run_id(out)
     # seed by seed: a grid stopped early leaves whole seeds of every condition, which is what the book reads
     todo = [(c, methods[c], f, s) for s in seeds for c in methods for f in folds

@@ -19,7 +19,7 @@ from .environment import home
 from .features import extract
 from .folds import loso_folds
 from .atomic import write_atomically
-from .grid import check_seeds, dask_cluster, job_path, load_jobs, read_json, run_grid, threads_per_job, worker_count, write_json
+from .grid import check_seeds, check_threads, dask_cluster, job_path, load_jobs, read_json, run_grid, threads_per_job, worker_count, write_json
 from .methods import LAPTOP_CONDITIONS, PAPER_CONDITIONS, Method, resolve
 from .settings import Settings, preset, preset_name as resolve_preset
 from . import estimate
@@ -178,9 +178,9 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
     all its jobs (:func:`write_tables`); those returned, of ``conditions`` and
     ``seeds`` (and ``test_speakers``) only.
     """
-    if threads is not None and (dask or threads < 1):
-        raise ValueError(f"threads must be at least 1, got {threads}" if not dask else
-                         "threads is for this machine's processes; on a Dask cluster each job takes one thread")
+    if dask and threads is not None:
+        raise ValueError("threads is for this machine's processes; on a Dask cluster each job takes one thread")
+    threads = 1 if dask else check_threads(threads)
     if test_speakers is not None and not len(test_speakers):
         raise ValueError("test_speakers is empty; give None to run every speaker's fold")
     preset_name = resolve_preset(preset_name)
@@ -206,11 +206,10 @@ def reproduce(corpus: str | Corpus = "synthemo", preset_name: str | None = None,
         folds = [f for f in folds if f.test in set(test_speakers)]
     todo = {c: sum(not job_path(out, c, f, s).is_file() for f in folds for s in seeds) for c in methods}
     if progress:
-        print(plan(dataset, todo, methods, folds, seeds, settings, preset_name, n_jobs, batch, 1 if dask else threads),
-              flush=True)
+        print(plan(dataset, todo, methods, folds, seeds, settings, preset_name, n_jobs, batch, threads), flush=True)
     with dask_cluster(dask) as client:
         run_grid(dataset, out, methods, folds, seeds, settings, -1 if client else n_jobs, progress, batch,
-                 threads=1 if client else threads)
+                 threads=threads)
     if progress and preset_name == "small" and any(todo.values()):  # the CPU's default: say what it left out
         print(beyond(dataset, folds, seeds, settings, n_jobs), flush=True)
     every = load_jobs(out)
