@@ -65,7 +65,7 @@ def tables(results: list[dict], has_truth: bool) -> dict[str, "report.pd.DataFra
     if "L_w" in conditions:
         tables["table3"] = report.table3(results)
         tables["fig3_label_moves"] = report.label_moves(results)
-    if has_truth and conditions & {"L", "L_w", "L_w_pretrained"}:
+    if has_truth and report.label_learners(results):
         tables["label_fixes"] = report.label_fixes(results)
     return tables
 

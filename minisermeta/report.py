@@ -445,8 +445,24 @@ def fig3_beside_paper(moves: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) -> pd.DataFrame:
-    """On a simulated corpus: how the learned labels argmax(s_n) compare with the truth.
+def label_learners(results: list[dict]) -> list[str]:
+    """The conditions of ``results`` whose method learns labels (argmax(s_n) may leave gold), in the paper's order.
+
+    A job's recorded method says (``learn_labels``); a job from before methods
+    recorded themselves is read by its condition in ``methods.CONDITIONS``.
+    """
+    def learns(job):
+        recorded = job.get("method") or {}
+        if "learn_labels" in recorded:
+            return bool(recorded["learn_labels"])
+        return getattr(CONDITIONS.get(job["condition"]), "learns_labels", False)
+
+    return _ordered(dict.fromkeys(r["condition"] for r in results if learns(r)))  # ties keep the jobs' order
+
+
+def label_fixes(results: list[dict], conditions=None) -> pd.DataFrame:
+    """On a simulated corpus: how the learned labels argmax(s_n) compare with the truth, a row per condition
+    (default: every condition of ``results`` that learns labels, :func:`label_learners`).
 
     ``wrong gold`` counts training utterances whose gold label differs from the
     truth; ``fixed`` how many of those the learned label sets right; ``broken``
@@ -455,6 +471,7 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
     labels are cleaner than gold only if the second is higher.
     """
     _require(results, "label_fixes")
+    conditions = label_learners(results) if conditions is None else list(conditions)
     names = titles(results)
     rows = {}
     for condition in conditions:
@@ -475,6 +492,10 @@ def label_fixes(results: list[dict], conditions=("L", "L_w", "L_w_pretrained")) 
             "gold right %": 100 * float((~wrong).mean()),
             "learned right %": 100 * float((learned == truth).mean()),
         }
+    if not rows:  # an empty table would read as "nothing relabelled"
+        raise ValueError(f"label_fixes: no job is of a condition that learns labels (asked for: "
+                         f"{', '.join(conditions) or 'none of the jobs learns labels'}; the jobs are of "
+                         f"{', '.join(_ordered(_by_condition(results)))})")
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

@@ -157,6 +157,26 @@ def test_table3_and_label_moves(results):
         report.table3(results, condition="L")
 
 
+
+def test_label_fixes_rows_are_every_condition_that_learns_labels(results):
+    from minisermeta.methods import CONDITIONS
+
+    l_w = [r for r in results if r["condition"] == "L_w"]
+    gold_pretrained = [{**r, "condition": "L_w_pretrained_gold", "method": CONDITIONS["L_w_pretrained_gold"].describe()}
+                       for r in l_w]
+    mine = [{**r, "condition": "mine", "method": {"type": "Mine", "learn_labels": True, "title": "mine"}} for r in l_w]
+    w_alone = [{**r, "condition": "w", "method": CONDITIONS["w"].describe()} for r in l_w]
+    jobs = results + gold_pretrained + mine + w_alone
+    # recorded methods are read first (a method of the user's), else the condition's method; w keeps gold labels
+    assert report.label_learners(jobs) == ["L_w", "L_w_pretrained_gold", "mine"]
+    fixes = report.label_fixes(jobs)
+    assert list(fixes.index) == ["BLSTM + ATT + L + w", CONDITIONS["L_w_pretrained_gold"].title, "mine"]
+    assert (fixes.iloc[1] == fixes.iloc[0]).all()  # the same jobs under another name: the same counts
+    # no job that learns labels is an error, not an empty table that reads as "nothing relabelled"
+    for chosen in ({}, {"conditions": ["L"]}):
+        with pytest.raises(ValueError, match="no job is of a condition that learns labels"):
+            report.label_fixes([r for r in jobs if r["condition"] in ("blstm_att", "w")], **chosen)
+
 def test_by_session_takes_each_sessions_jobs_apart_and_gives_a_t_interval_over_sessions():
     from scipy import stats as scipy_stats
 
