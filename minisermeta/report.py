@@ -342,6 +342,12 @@ CONTROL_PAIRS = (
 )
 
 
+def kept_epoch(job: dict) -> int:
+    """The epoch whose network a job's early stopping kept: the lowest validation loss of its last phase."""
+    last = [e for e in job["epochs"] if e["phase"] == job["epochs"][-1]["phase"]]
+    return last[int(np.argmin([e["valid_loss"] for e in last]))]["epoch"]
+
+
 def kept_epochs(results: list[dict]) -> pd.DataFrame:
     """Per condition, the epoch whose network early stopping kept (lowest validation loss of the last phase).
 
@@ -352,11 +358,7 @@ def kept_epochs(results: list[dict]) -> pd.DataFrame:
     names = titles(results)
     rows = {}
     for condition, group in _by_condition(results).items():
-        kept, ran = [], []
-        for r in group:
-            last = [e for e in r["epochs"] if e["phase"] == r["epochs"][-1]["phase"]]
-            kept.append(last[int(np.argmin([e["valid_loss"] for e in last]))]["epoch"])
-            ran.append(len(r["epochs"]))
+        kept, ran = [kept_epoch(r) for r in group], [len(r["epochs"]) for r in group]
         rows[names[condition]] = {
             "kept epoch (median)": float(np.median(kept)), "min": min(kept), "max": max(kept),
             "epochs run (median)": float(np.median(ran))}

@@ -150,9 +150,11 @@ def _verdicts(table: pd.DataFrame, confidence: float, column: str = "diff",
 
 # The conditions the question "does the narrower network reach the paper preset's verdicts?" turns on: the baseline,
 # the label smoothing the learned variants start from, L + w and its two parts alone: w (whose WA gain the book
-# credits L + w's to) and L (the labels, which the narrower network learns less right); and the resampling
-# baselines the paper says L + w beats "much better", which also train on one-hot targets.
-AGREEMENT_CONDITIONS = ("blstm_att", "smoothed", "L_w", "w", "L", "oversampling", "undersampling")
+# credits L + w's to) and L (the labels, which the narrower network learns less right); the resampling
+# baselines the paper says L + w beats "much better", which also train on one-hot targets; and the pretrained
+# schedule without learning (its extra epochs, whose gain the pretrained variant's must be read against).
+AGREEMENT_CONDITIONS = ("blstm_att", "smoothed", "L_w", "w", "L", "oversampling", "undersampling",
+                        "smoothed_pretrained")
 
 
 def agreement(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS) -> pd.DataFrame:
@@ -418,6 +420,43 @@ def sweep_table(sweep: dict[str, list[dict]], condition: str = "L_w") -> pd.Data
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def rerun_table(runs: dict[str, list[dict]], condition: str = "L_w") -> pd.DataFrame:
+    """Two runs of the same ``condition`` jobs (``{name: job results}``) side by side, on the (fold, seed) jobs
+    both hold: how far apart the arithmetic alone puts them.
+
+    A CPU sums in an order that its thread count sets (each job records its
+    ``threads``), so a seeded job rerun at another count differs in about the
+    ninth digit of its first loss, and early stopping can grow that into
+    another kept epoch. A row per run: test scores and label fixes as in
+    :func:`sweep_table`, its jobs' thread counts, and, against the first run,
+    how many jobs kept another epoch or predict some test utterance otherwise.
+    Jobs that ran with other settings are an error: that is not a rerun.
+    """
+    if len(runs) != 2:
+        raise ValueError(f"rerun_table compares two runs, not {len(runs)}")
+    first, second = ({(r["fold"], r["seed"]): r for r in results if r["condition"] == condition}
+                     for results in runs.values())
+    shared = sorted(first.keys() & second.keys())
+    if not shared:
+        raise ValueError(f"the two runs share no {condition} job (fold, seed)")
+    for fold, seed in shared:
+        a, b = first[fold, seed]["settings"], second[fold, seed]["settings"]
+        if a != b:
+            changed = ", ".join(sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k)))
+            raise ValueError(f"not a rerun: {condition} on {fold}, seed {seed}, ran with other settings in "
+                             f"{' and '.join(map(repr, runs))} ({changed})")
+    rows = {}
+    for name, jobs in zip(runs, (first, second)):
+        picked = [jobs[key] for key in shared]
+        rows[name] = {**_scores(picked, condition),
+                      "threads": ", ".join(sorted({str(r.get("threads", "not recorded")) for r in picked})),
+                      "kept another epoch": sum(report.kept_epoch(jobs[k]) != report.kept_epoch(first[k])
+                                                for k in shared),
+                      "other test predictions": sum(jobs[k]["test"]["pred"] != first[k]["test"]["pred"]
+                                                    for k in shared)}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def sweep_cleaning(sweep: dict[str, list[dict]], condition: str = "L_w", confidence: float = 0.95) -> pd.DataFrame:
     """Per setting of ``sweep``, on the seeds every setting ran: do its learned labels end more right than gold?
 
@@ -501,6 +540,22 @@ def noise_cleaning(sweeps: dict[float, dict[str, list[dict]]], condition: str = 
     rows = {noise: report.label_cleaning(nested_choice(sweep, condition)[1], condition, confidence)
             for noise, sweep in sorted(sweeps.items())}
     return _cleaning_verdicts(rows, "annotator noise", confidence)
+
+
+def learned_cleaning(results: list[dict], conditions=None, confidence: float = 0.95) -> pd.DataFrame:
+    """Per condition that learns labels (default: every one in ``results``, ``report.label_learners``): do its
+    learned labels end more right than gold?
+
+    ``report.label_cleaning`` of each (the session of a job's test speaker as
+    the unit), Holm's correction over the conditions, verdicts as in
+    :func:`noise_cleaning`.
+    """
+    conditions = report.label_learners(results) if conditions is None else list(conditions)
+    if not conditions:
+        raise ValueError("no job of a condition that learns labels: nothing to ask about cleaning")
+    names = report.titles(results)
+    rows = {names[condition]: report.label_cleaning(results, condition, confidence) for condition in conditions}
+    return _cleaning_verdicts(rows, "condition", confidence)
 
 
 def _cleaning_verdicts(rows: dict, index: str | list[str], confidence: float) -> pd.DataFrame:

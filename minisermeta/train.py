@@ -211,6 +211,7 @@ def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: 
         seed=seed,
         settings=asdict(trainer.settings),
         device=str(trainer.device),
+        threads=torch.get_num_threads(),  # a CPU sums in an order set by its thread count: rerun at this one to match
         seconds=seconds + trainer.setup_seconds,  # the method's setup and the network's training
         setup_seconds=trainer.setup_seconds,
         setup_cached=trainer.method.setup_seconds_ is not None,  # its setup's work read from a cache, not redone

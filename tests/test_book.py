@@ -86,7 +86,8 @@ def test_results_refuse_a_run_of_another_preset(tmp_path):
 def test_the_preset_check_reads_whole_seeds_of_the_paper_preset_only(tmp_path, monkeypatch):
     """Chapter 9's check joins chapter 6's run to the seeds of results/study-paper that have every job, and reads
     the check's conditions that chapter 6 does not show from chapter 6's run directory."""
-    conditions = (*study.AGREEMENT_CONDITIONS, "smoothed_pretrained")
+    extra = ("smoothed_pretrained", "L_w_pretrained_gold")  # conditions of the check that chapter 6 does not show
+    conditions = tuple(dict.fromkeys((*study.AGREEMENT_CONDITIONS, *extra)))
     monkeypatch.setattr(study, "AGREEMENT_CONDITIONS", conditions)
     chapter6 = book.BookSetup(False, 0.05, 0, "quick", (0,), tmp_path / "chapter6")
     more = replace(chapter6, seeds=(1, 2, 3), run_dir=tmp_path / "more")
@@ -95,10 +96,10 @@ def test_the_preset_check_reads_whole_seeds_of_the_paper_preset_only(tmp_path, m
     monkeypatch.setattr(book, "paper_study_setup", lambda: more)
     paper_run = book.results(chapter6)
     assert {r["condition"] for r in paper_run.jobs} == set(book.BOOK_CONDITIONS)
-    # chapter 6's run lacks smoothed_pretrained as yet: no seed is whole
+    # chapter 6's run lacks those as yet: no seed is whole
     assert book.paper_preset_jobs(paper_run) == []
-    _fake_jobs(chapter6.run_dir, conditions=("smoothed_pretrained",))  # as chapter 9 runs it beside chapter 6's
-    _fake_jobs(more.run_dir, seeds=(1, 2), conditions=("smoothed_pretrained",))  # seed 3 lacks the condition
+    _fake_jobs(chapter6.run_dir, conditions=extra)  # as chapter 9 runs them beside chapter 6's
+    _fake_jobs(more.run_dir, seeds=(1, 2), conditions=extra)  # seed 3 lacks them
     grid.job_path(more.run_dir, "L_w", loso_folds(book.SPEAKERS)[3], 2).unlink()  # seed 2 lacks a job
     jobs = book.paper_preset_jobs(paper_run)
     assert sorted({(r["condition"], r["seed"]) for r in jobs}) == \

@@ -141,11 +141,11 @@ def test_sweep_settings_and_their_directories(tmp_path):
 def test_agreement_compares_verdicts_on_the_same_family():
     sure = [_job(c, s, seed, h + (k + seed) % 2)
             for c, h in {"blstm_att": 2, "smoothed": 2, "L_w": 5, "w": 6, "L": 6, "oversampling": 3,
-                         "undersampling": 3}.items()
+                         "undersampling": 3, "smoothed_pretrained": 3}.items()
             for k, s in enumerate(SPEAKERS) for seed in (0, 1)]
     unsure = [_job(c, s, 0, h + k % 3)
               for c, h in {"blstm_att": 2, "smoothed": 2, "L_w": 2, "w": 2, "L": 2, "oversampling": 2,
-                           "undersampling": 2}.items()
+                           "undersampling": 2, "smoothed_pretrained": 2}.items()
               for k, s in enumerate(SPEAKERS)]
     table = study.agreement({"sure": sure, "unsure": unsure})
     assert table["same sign"].all() or not table["agree"].all()
@@ -190,6 +190,29 @@ def test_the_gap_between_two_runs_is_paired_by_session_and_corrected():
     with pytest.raises(ValueError, match="two runs"):
         study.run_gap({"wide": wide})
 
+
+
+def test_a_rerun_is_compared_job_by_job_on_the_jobs_both_runs_hold():
+    def job(speaker, seed, hits, stop, threads=None):  # kept epoch: ``stop`` (lowest validation loss there)
+        epochs = [dict(phase="train", epoch=e, valid_loss=abs(e - stop) + 1.0) for e in range(1, 6)]
+        recorded = {} if threads is None else {"threads": threads}
+        return {**_job("L_w", speaker, seed, hits), "settings": {"lr": 0.001}, "epochs": epochs, **recorded}
+
+    first = [job(s, seed, 5, 3) for s in SPEAKERS for seed in (0, 1)]
+    # the rerun moved one job's kept epoch (and its predictions), and never ran seed 1 of the last speaker
+    second = [job(s, seed, 4 if (s, seed) == ("Ses01F", 0) else 5, 4 if (s, seed) == ("Ses01F", 0) else 3, threads=1)
+              for s in SPEAKERS for seed in (0, 1) if (s, seed) != ("Ses05M", 1)]
+    table = study.rerun_table({"two threads": first, "one thread": second})
+    assert list(table.index) == ["two threads", "one thread"]
+    assert table["jobs"].tolist() == [19, 19]  # the jobs both hold
+    assert table["kept another epoch"].tolist() == [0, 1] and table["other test predictions"].tolist() == [0, 1]
+    assert table["threads"].tolist() == ["not recorded", "1"]
+    assert table.loc["two threads", "test gold UA"] > table.loc["one thread", "test gold UA"]
+    other = [dict(r, settings={"lr": 0.01}) if r["fold"] == "Ses02M" else r for r in second]
+    with pytest.raises(ValueError, match=r"not a rerun: L_w on Ses02M, seed 0, .*\(lr\)"):
+        study.rerun_table({"two threads": first, "one thread": other})
+    with pytest.raises(ValueError, match="share no L_w job"):
+        study.rerun_table({"a": first, "b": [dict(r, condition="L") for r in second]})
 
 def test_a_nested_choice_never_reads_the_session_it_scores():
     # "a" is perfect on Ses01's validation speakers and poor elsewhere; "b" middling everywhere
@@ -406,6 +429,23 @@ def test_scale_cleaning_asks_of_each_scale_and_condition_whether_labels_end_clea
     with pytest.raises(ValueError, match="no label scale"):
         study.scale_cleaning({1.0: by_scale[1.0]}, conditions=("L",))
 
+
+
+def test_learned_cleaning_asks_it_of_every_condition_that_learns_labels_with_one_holm_family():
+    # L + w fixes the wrong label in four sessions of five; L breaks a right one everywhere; smoothed learns nothing
+    jobs = [_job("L_w", s, 0, hits=4, learned=(1, 1, 2, 3) if k % 5 else (0, 1, 2, 3)) for k, s in enumerate(SPEAKERS)]
+    jobs += [_job("L", s, 0, hits=4, learned=(0, 2, 2, 3)) for s in SPEAKERS]
+    jobs += [_job("smoothed", s, 0, hits=4) for s in SPEAKERS]
+    table = study.learned_cleaning(jobs)
+    assert list(table.index) == ["BLSTM + ATT + L", "BLSTM + ATT + L + w"] and table.index.name == "condition"
+    assert table.loc["BLSTM + ATT + L", "diff"] == pytest.approx(-25)
+    assert table.loc["BLSTM + ATT + L", "verdict"] == "less clean"
+    assert table.loc["BLSTM + ATT + L + w", "diff"] > 0
+    np.testing.assert_allclose(table["p (Holm)"], stats.holm(table["p"]))
+    alone = study.learned_cleaning(jobs, conditions=["L_w"])  # a family of one: no correction
+    assert alone.loc["BLSTM + ATT + L + w", "p (Holm)"] == pytest.approx(alone.loc["BLSTM + ATT + L + w", "p"])
+    with pytest.raises(ValueError, match="learns labels"):
+        study.learned_cleaning([r for r in jobs if r["condition"] == "smoothed"])
 
 def test_whole_seeds_are_those_every_condition_ran_on_every_fold():
     results = [_job(c, s, seed, hits=4) for c in ("smoothed", "L") for s in SPEAKERS for seed in (0, 1, 2)]

@@ -55,6 +55,9 @@ def test_same_seed_same_numbers_other_seed_differs(dataset, fold):
     c = run(dataset, "L_w", fold, seed=4, settings=tiny_settings())
     assert without_timing(a) == without_timing(b)
     assert a["test"]["probs"] != c["test"]["probs"]
+    # the numbers are the same at the same thread count: each job records its count
+    assert a["threads"] == torch.get_num_threads()
+    assert run(dataset, "L_w", fold, seed=3, settings=tiny_settings(), threads=1)["threads"] == 1
 
 
 def test_early_stopping_keeps_the_best_network(dataset, fold):
