@@ -365,7 +365,8 @@ def train_batched(dataset: Dataset, jobs, settings: Settings, on_result=None, th
         def done(trainer: Trainer) -> None:
             k = index[id(trainer)]
             name, _, fold, seed = specs[k]
-            results[k] = job_result(trainer, made[k][1], name, fold, seed, time.perf_counter() - start)
+            results[k] = job_result(trainer, made[k][1], name, fold, seed, time.perf_counter() - start,
+                                    batch=len(made))
             if on_result is not None:
                 on_result(k, results[k])
 

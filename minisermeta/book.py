@@ -540,8 +540,7 @@ def experiment(corpus: Corpus, features: list[np.ndarray], condition: str = "L_w
     for against in ("gold", "truth"):
         s = metrics.scores(np.array(test[against]), np.array(test["pred"]), len(result["classes"]))
         row[f"WA vs {against}"], row[f"UA vs {against}"] = 100 * s["wa"], 100 * s["ua"]
-    fixes = report.label_fixes([result], conditions=(condition,)) \
-        if getattr(CONDITIONS[condition], "learns_labels", False) else pd.DataFrame()
+    fixes = report.label_fixes([result]) if report.label_learners([result]) else pd.DataFrame()
     return dict(scores=pd.DataFrame([row], index=[CONDITIONS[condition].title]), fixes=fixes, result=result)
 
 

@@ -448,7 +448,7 @@ def fig3_beside_paper(moves: pd.DataFrame) -> pd.DataFrame:
 
 
 def label_learners(results: list[dict]) -> list[str]:
-    """The conditions of ``results`` whose method learns labels (argmax(s_n) may leave gold), in the paper's order.
+    """The conditions of ``results`` whose method learns labels (the l/w epoch's update of l), in the paper's order.
 
     A job's recorded method says (``learn_labels``); a job from before methods
     recorded themselves is read by its condition in ``methods.CONDITIONS``.
@@ -473,7 +473,8 @@ def label_fixes(results: list[dict], conditions=None) -> pd.DataFrame:
     labels are cleaner than gold only if the second is higher.
     """
     _require(results, "label_fixes")
-    conditions = label_learners(results) if conditions is None else list(conditions)
+    asked = conditions is not None
+    conditions = list(conditions) if asked else label_learners(results)
     names = titles(results)
     rows = {}
     for condition in conditions:
@@ -495,9 +496,9 @@ def label_fixes(results: list[dict], conditions=None) -> pd.DataFrame:
             "learned right %": 100 * float((learned == truth).mean()),
         }
     if not rows:  # an empty table would read as "nothing relabelled"
-        raise ValueError(f"label_fixes: no job is of a condition that learns labels (asked for: "
-                         f"{', '.join(conditions) or 'none of the jobs learns labels'}; the jobs are of "
-                         f"{', '.join(_ordered(_by_condition(results)))})")
+        wanted = f"of {', '.join(conditions)}" if asked else "of a condition that learns labels"
+        raise ValueError(f"label_fixes: no job is {wanted}; the jobs are of "
+                         f"{', '.join(_ordered(_by_condition(results)))}")
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

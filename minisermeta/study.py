@@ -430,30 +430,41 @@ def rerun_table(runs: dict[str, list[dict]], condition: str = "L_w") -> pd.DataF
     another kept epoch. A row per run: test scores and label fixes as in
     :func:`sweep_table`, its jobs' thread counts, and, against the first run,
     how many jobs kept another epoch or predict some test utterance otherwise.
-    Jobs that ran with other settings are an error: that is not a rerun.
+    Jobs that ran with other settings, another method or on another device
+    are an error (that is not a rerun), and so is a (fold, seed) twice in a run.
     """
     if len(runs) != 2:
         raise ValueError(f"rerun_table compares two runs, not {len(runs)}")
-    first, second = ({(r["fold"], r["seed"]): r for r in results if r["condition"] == condition}
-                     for results in runs.values())
+    keyed = []
+    for name, results in runs.items():
+        jobs = {}
+        for r in results:
+            if r["condition"] == condition:
+                if (r["fold"], r["seed"]) in jobs:
+                    raise ValueError(f"run {name!r} holds {condition} on {r['fold']}, seed {r['seed']}, twice")
+                jobs[r["fold"], r["seed"]] = r
+        keyed.append(jobs)
+    first, second = keyed
     shared = sorted(first.keys() & second.keys())
     if not shared:
         raise ValueError(f"the two runs share no {condition} job (fold, seed)")
     for fold, seed in shared:
-        a, b = first[fold, seed]["settings"], second[fold, seed]["settings"]
+        a, b = ({**job["settings"], "method": job.get("method"), "device": job.get("device")}
+                for job in (first[fold, seed], second[fold, seed]))
         if a != b:
             changed = ", ".join(sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k)))
-            raise ValueError(f"not a rerun: {condition} on {fold}, seed {seed}, ran with other settings in "
-                             f"{' and '.join(map(repr, runs))} ({changed})")
+            raise ValueError(f"not a rerun: {condition} on {fold}, seed {seed}, ran with another {changed} in "
+                             f"{' and '.join(map(repr, runs))}")
     rows = {}
-    for name, jobs in zip(runs, (first, second)):
+    for name, jobs in zip(runs, keyed):
         picked = [jobs[key] for key in shared]
+        counts = sorted({r.get("threads") for r in picked}, key=lambda n: (n is None, n))
         rows[name] = {**_scores(picked, condition),
-                      "threads": ", ".join(sorted({str(r.get("threads", "not recorded")) for r in picked})),
+                      "threads": ", ".join("not recorded" if n is None else str(n) for n in counts),
                       "kept another epoch": sum(report.kept_epoch(jobs[k]) != report.kept_epoch(first[k])
                                                 for k in shared),
-                      "other test predictions": sum(jobs[k]["test"]["pred"] != first[k]["test"]["pred"]
-                                                    for k in shared)}
+                      "jobs predicting otherwise": sum(jobs[k]["test"]["pred"] != first[k]["test"]["pred"]
+                                                       for k in shared)}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -548,14 +559,20 @@ def learned_cleaning(results: list[dict], conditions=None, confidence: float = 0
 
     ``report.label_cleaning`` of each (the session of a job's test speaker as
     the unit), Holm's correction over the conditions, verdicts as in
-    :func:`noise_cleaning`.
+    :func:`noise_cleaning`. Conditions without jobs are left out.
     """
-    conditions = report.label_learners(results) if conditions is None else list(conditions)
-    if not conditions:
-        raise ValueError("no job of a condition that learns labels: nothing to ask about cleaning")
-    names = report.titles(results)
-    rows = {names[condition]: report.label_cleaning(results, condition, confidence) for condition in conditions}
+    rows = _cleaning_rows(results, report.label_learners(results) if conditions is None else conditions, confidence)
+    if not rows:
+        raise ValueError(f"no job of {', '.join(conditions) if conditions else 'a condition that learns labels'}: "
+                         "nothing to ask about cleaning")
     return _cleaning_verdicts(rows, "condition", confidence)
+
+
+def _cleaning_rows(results: list[dict], conditions, confidence: float) -> dict[str, dict]:
+    """``report.label_cleaning`` of each of ``conditions`` that has jobs in ``results``, by its title."""
+    names = report.titles(results)
+    present = {r["condition"] for r in results}
+    return {names[c]: report.label_cleaning(results, c, confidence) for c in conditions if c in present}
 
 
 def _cleaning_verdicts(rows: dict, index: str | list[str], confidence: float) -> pd.DataFrame:
@@ -600,10 +617,8 @@ def scale_cleaning(by_scale: dict[float, list[dict]], conditions=("L", "L_w"),
     unit), Holm's correction over the table, verdicts as in :func:`noise_cleaning`.
     Rows are (label scale, condition).
     """
-    names = report.titles([r for results in by_scale.values() for r in results])
-    rows = {(scale, names[condition]): report.label_cleaning(results, condition, confidence)
-            for scale, results in sorted(by_scale.items()) for condition in conditions
-            if any(r["condition"] == condition for r in results)}
+    rows = {(scale, title): row for scale, results in sorted(by_scale.items())
+            for title, row in _cleaning_rows(results, conditions, confidence).items()}
     if not rows:
         raise ValueError(f"no label scale has jobs of {', '.join(conditions)}")
     return _cleaning_verdicts(rows, ["label scale", "condition"], confidence)

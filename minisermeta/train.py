@@ -192,8 +192,9 @@ def make_trainer(dataset: Dataset, method: Method, fold: Fold, seed: int, settin
     return Trainer(data, method, train, valid, settings, rng), test
 
 
-def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: int, seconds: float) -> dict:
-    """The JSON-ready result of a trained job (see :func:`train_job`)."""
+def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: int, seconds: float,
+               batch: int = 1) -> dict:
+    """The JSON-ready result of a trained job (see :func:`train_job`); ``batch``: the jobs trained with it at once."""
     data = trainer.data
     test_probs = trainer.log_probs(test).exp().cpu().numpy()
     valid_pred = trainer.log_probs(trainer.valid).argmax(1).cpu().numpy()  # what choices on validation read
@@ -212,6 +213,7 @@ def job_result(trainer: Trainer, test: np.ndarray, name: str, fold: Fold, seed: 
         settings=asdict(trainer.settings),
         device=str(trainer.device),
         threads=torch.get_num_threads(),  # a CPU sums in an order set by its thread count: rerun at this one to match
+        batch=batch,  # stacked networks (batched.py) sum otherwise too, and draw other dropout masks
         seconds=seconds + trainer.setup_seconds,  # the method's setup and the network's training
         setup_seconds=trainer.setup_seconds,
         setup_cached=trainer.method.setup_seconds_ is not None,  # its setup's work read from a cache, not redone

@@ -35,6 +35,7 @@ def test_k_jobs_batched_have_the_losses_of_k_single_jobs(dataset, stacked_infere
         np.testing.assert_allclose(together["train"]["s"], alone["train"]["s"], atol=1e-4)
         np.testing.assert_allclose(together["train"]["w"], alone["train"]["w"], atol=1e-4)
         assert together["condition"] == name and together["method"] == alone["method"]
+        assert (together["batch"], alone["batch"]) == (len(JOBS), 1)  # recorded: a batch sums in its own order
 
 
 def test_the_stacked_network_is_k_networks():

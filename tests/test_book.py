@@ -86,7 +86,8 @@ def test_results_refuse_a_run_of_another_preset(tmp_path):
 def test_the_preset_check_reads_whole_seeds_of_the_paper_preset_only(tmp_path, monkeypatch):
     """Chapter 9's check joins chapter 6's run to the seeds of results/study-paper that have every job, and reads
     the check's conditions that chapter 6 does not show from chapter 6's run directory."""
-    extra = ("smoothed_pretrained", "L_w_pretrained_gold")  # conditions of the check that chapter 6 does not show
+    # the check's conditions that chapter 6 does not show: smoothed_pretrained, and one more patched in
+    extra = ("smoothed_pretrained", "L_w_pretrained_gold")
     conditions = tuple(dict.fromkeys((*study.AGREEMENT_CONDITIONS, *extra)))
     monkeypatch.setattr(study, "AGREEMENT_CONDITIONS", conditions)
     chapter6 = book.BookSetup(False, 0.05, 0, "quick", (0,), tmp_path / "chapter6")

@@ -173,9 +173,11 @@ def test_label_fixes_rows_are_every_condition_that_learns_labels(results):
     assert list(fixes.index) == ["BLSTM + ATT + L + w", CONDITIONS["L_w_pretrained_gold"].title, "mine"]
     assert (fixes.iloc[1] == fixes.iloc[0]).all()  # the same jobs under another name: the same counts
     # no job that learns labels is an error, not an empty table that reads as "nothing relabelled"
-    for chosen in ({}, {"conditions": ["L"]}):
-        with pytest.raises(ValueError, match="no job is of a condition that learns labels"):
-            report.label_fixes([r for r in jobs if r["condition"] in ("blstm_att", "w")], **chosen)
+    unlearned = [r for r in jobs if r["condition"] in ("blstm_att", "w")]
+    with pytest.raises(ValueError, match="no job is of a condition that learns labels; the jobs are of blstm_att, w"):
+        report.label_fixes(unlearned)
+    with pytest.raises(ValueError, match="no job is of L; the jobs are of"):
+        report.label_fixes(unlearned, conditions=["L"])
 
 def test_by_session_takes_each_sessions_jobs_apart_and_gives_a_t_interval_over_sessions():
     from scipy import stats as scipy_stats

@@ -205,12 +205,17 @@ def test_a_rerun_is_compared_job_by_job_on_the_jobs_both_runs_hold():
     table = study.rerun_table({"two threads": first, "one thread": second})
     assert list(table.index) == ["two threads", "one thread"]
     assert table["jobs"].tolist() == [19, 19]  # the jobs both hold
-    assert table["kept another epoch"].tolist() == [0, 1] and table["other test predictions"].tolist() == [0, 1]
+    assert table["kept another epoch"].tolist() == [0, 1] and table["jobs predicting otherwise"].tolist() == [0, 1]
     assert table["threads"].tolist() == ["not recorded", "1"]
     assert table.loc["two threads", "test gold UA"] > table.loc["one thread", "test gold UA"]
     other = [dict(r, settings={"lr": 0.01}) if r["fold"] == "Ses02M" else r for r in second]
-    with pytest.raises(ValueError, match=r"not a rerun: L_w on Ses02M, seed 0, .*\(lr\)"):
+    with pytest.raises(ValueError, match=r"not a rerun: L_w on Ses02M, seed 0, ran with another lr in"):
         study.rerun_table({"two threads": first, "one thread": other})
+    on_gpu = [dict(r, device="cuda:0") if r["fold"] == "Ses03F" else r for r in second]
+    with pytest.raises(ValueError, match=r"L_w on Ses03F, seed 0, ran with another device"):
+        study.rerun_table({"two threads": first, "one thread": on_gpu})
+    with pytest.raises(ValueError, match="holds L_w on Ses01F, seed 0, twice"):
+        study.rerun_table({"two threads": first + first[:1], "one thread": second})
     with pytest.raises(ValueError, match="share no L_w job"):
         study.rerun_table({"a": first, "b": [dict(r, condition="L") for r in second]})
 
@@ -432,7 +437,7 @@ def test_scale_cleaning_asks_of_each_scale_and_condition_whether_labels_end_clea
 
 
 def test_learned_cleaning_asks_it_of_every_condition_that_learns_labels_with_one_holm_family():
-    # L + w fixes the wrong label in four sessions of five; L breaks a right one everywhere; smoothed learns nothing
+    # L + w fixes the wrong label in eight folds of ten; L breaks a right one everywhere; smoothed learns nothing
     jobs = [_job("L_w", s, 0, hits=4, learned=(1, 1, 2, 3) if k % 5 else (0, 1, 2, 3)) for k, s in enumerate(SPEAKERS)]
     jobs += [_job("L", s, 0, hits=4, learned=(0, 2, 2, 3)) for s in SPEAKERS]
     jobs += [_job("smoothed", s, 0, hits=4) for s in SPEAKERS]
@@ -444,8 +449,11 @@ def test_learned_cleaning_asks_it_of_every_condition_that_learns_labels_with_one
     np.testing.assert_allclose(table["p (Holm)"], stats.holm(table["p"]))
     alone = study.learned_cleaning(jobs, conditions=["L_w"])  # a family of one: no correction
     assert alone.loc["BLSTM + ATT + L + w", "p (Holm)"] == pytest.approx(alone.loc["BLSTM + ATT + L + w", "p"])
-    with pytest.raises(ValueError, match="learns labels"):
+    assert list(study.learned_cleaning(jobs, conditions=["L_w_pretrained", "L"]).index) == ["BLSTM + ATT + L"]
+    with pytest.raises(ValueError, match="no job of a condition that learns labels"):
         study.learned_cleaning([r for r in jobs if r["condition"] == "smoothed"])
+    with pytest.raises(ValueError, match="no job of L_w_pretrained"):
+        study.learned_cleaning(jobs, conditions=["L_w_pretrained"])
 
 def test_whole_seeds_are_those_every_condition_ran_on_every_fold():
     results = [_job(c, s, seed, hits=4) for c in ("smoothed", "L") for s in SPEAKERS for seed in (0, 1, 2)]
