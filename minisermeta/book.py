@@ -126,10 +126,10 @@ def setup(quick: bool | None = None) -> BookSetup:
 
 
 def study_setup(quick: bool | None = None) -> BookSetup:
-    """The setup of the study the verdict chapter reads (``minisermeta.study``).
+    """The small preset's study (``minisermeta.study``), which chapter 9's sweeps and chapter 10 build on.
 
     Full mode: the small preset over the study's five seeds (``results/study-small``;
-    the paper preset's seed sweep is a GPU's work). Quick mode: the quick
+    :func:`paper_study` is the verdict's, at the paper preset). Quick mode: the quick
     setup's run itself (seed 0), so that the chapter trains only the
     conditions chapter 6 did not run and executes in CI in a few minutes;
     the study's statistics over several seeds are unit-tested instead.
@@ -142,18 +142,17 @@ def study_setup(quick: bool | None = None) -> BookSetup:
 
 
 def paper_study_setup() -> BookSetup:
-    """The study's other seeds at the paper preset, for ``study.AGREEMENT_CONDITIONS`` (``results/study-paper``).
+    """The study's seeds 1 to 4 at the paper preset (``results/study-paper``): with chapter 6's run, the verdict's study.
 
     Chapter 6's run holds seed 0 at the paper preset; this run adds seeds
-    1 to 4 (seeded per fold, as the study's), so that the check of the
-    narrower network against the paper preset rests on more than one seed.
-    0.3 to 2.4 job-hours a seed per condition (undersampling the least; one CPU
-    thread a job): it runs across
-    sessions with ``book.results(paper_study_setup())``,
-    resuming, one seed at a time so that whole seeds are committed.
+    1 to 4 of ``study.CONDITIONS`` (seeded per fold, as the small preset's
+    study). 0.3 to 2.8 job-hours a seed per condition (undersampling the
+    least; one CPU thread a job): it runs across sessions with
+    ``book.results(paper_study_setup(), [condition])``, resuming, one seed at
+    a time so that whole seeds are committed. :func:`paper_study` reads it.
     """
     return replace(study_setup(False), preset="paper", seeds=study.SEEDS[1:],
-                   run_dir=repository_root() / "results" / "study-paper", conditions=study.AGREEMENT_CONDITIONS)
+                   run_dir=repository_root() / "results" / "study-paper")
 
 
 def sweep(book_setup: BookSetup, progress: bool | None = None) -> dict[str, list[dict]]:
@@ -356,26 +355,37 @@ def results(book_setup: BookSetup | None = None, conditions=None, progress: bool
     return BookResults(book_setup, pipeline.tables(jobs, report.has_truth(jobs)), jobs, loaded=loaded)
 
 
-def paper_preset_jobs(paper_run: BookResults) -> list[dict]:
-    """The paper preset's jobs of ``study.AGREEMENT_CONDITIONS`` that chapter 9 checks the study's network against.
+def paper_study(quick: bool | None = None) -> BookResults:
+    """The study chapter 9's verdict reads: ``study.CONDITIONS`` at the paper preset, every whole seed on disk.
 
-    ``paper_run`` is chapter 6's run (``results(setup())``, seed 0), read from
-    its directory: the check's conditions that chapter 6 does not show (run
-    there by chapter 9) are on disk beside its own. In full mode they are
-    joined by :func:`paper_study_setup`'s run, which grows a seed at a time
-    across sessions; in quick mode they stand alone. Only whole seeds are
-    kept (every condition, every fold), so no claim rests on part of a seed.
+    Full mode: seed 0 from chapter 6's run (``results/book-paper``, which
+    holds the study's conditions beside its own; its two folds of a session
+    share one job seed) and seeds 1 to 4 from :func:`paper_study_setup`'s run,
+    which grows a seed at a time across sessions. Each condition keeps the
+    seeds of which it has every fold, so no claim rests on part of a seed;
+    a claim pairs two conditions on the seeds both have (``report.contrasts``
+    says how many). Nothing is trained: a missing condition is an error.
+    Quick mode: the quick study itself (``results(study_setup(True))``,
+    seed 0, run if need be).
     """
-    conditions = study.AGREEMENT_CONDITIONS
-    runs = [paper_run.setup]
-    more = paper_study_setup()
-    if not paper_run.setup.quick and (more.run_dir / "run.json").is_file():
-        pipeline.check_run(more.run_dir, preset=more.preset, settings=asdict(more.settings()))
-        runs.append(more)
-    jobs = [r for run in runs for r in grid.load_jobs(run.run_dir) if r["condition"] in conditions
-            and r["seed"] in run.seeds]
-    seeds = study.whole_seeds(jobs, conditions, len(SPEAKERS))
-    return [r for r in jobs if r["seed"] in seeds]
+    if environment.quick_mode() if quick is None else quick:
+        return results(study_setup(True))
+    runs = [setup(False), paper_study_setup()]
+    jobs = []
+    for run in runs:
+        if (run.run_dir / "run.json").is_file():
+            pipeline.check_run(run.run_dir, preset=run.preset, settings=asdict(run.settings()))
+            jobs += [r for r in grid.load_jobs(run.run_dir) if r["condition"] in study.CONDITIONS
+                     and r["seed"] in run.seeds]
+    by_condition = {c: [r for r in jobs if r["condition"] == c] for c in study.CONDITIONS}
+    whole = {c: study.whole_seeds(found, [c], len(SPEAKERS)) for c, found in by_condition.items()}
+    missing = [c for c in study.CONDITIONS if not whole[c]]
+    if missing:
+        raise ValueError(f"{runs[0].run_dir} and {runs[1].run_dir} hold no whole seed of {', '.join(missing)} at "
+                         "the paper preset; run it with book.results(book.paper_study_setup(), [condition])")
+    jobs = [r for c in study.CONDITIONS for r in by_condition[c] if r["seed"] in whole[c]]
+    seeds = tuple(sorted(set().union(*whole.values())))
+    return BookResults(replace(runs[1], seeds=seeds), pipeline.tables(jobs, report.has_truth(jobs)), jobs, loaded=True)
 
 
 # -- small helpers the chapters show -----------------------------------------

@@ -148,16 +148,7 @@ def _verdicts(table: pd.DataFrame, confidence: float, column: str = "diff",
     return table
 
 
-# The conditions the question "does the narrower network reach the paper preset's verdicts?" turns on: the baseline,
-# the label smoothing the learned variants start from, L + w and its two parts alone: w (whose WA gain the book
-# credits L + w's to) and L (the labels, which the narrower network learns less right); the resampling
-# baselines the paper says L + w beats "much better", which also train on one-hot targets; and the pretrained
-# schedule without learning (its extra epochs, whose gain the pretrained variant's must be read against).
-AGREEMENT_CONDITIONS = ("blstm_att", "smoothed", "L_w", "w", "L", "oversampling", "undersampling",
-                        "smoothed_pretrained")
-
-
-def agreement(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS) -> pd.DataFrame:
+def agreement(runs: dict[str, list[dict]], conditions=CONDITIONS) -> pd.DataFrame:
     """Whether runs (``{name: job results}``, e.g. two presets) reach the same verdicts on the same claims.
 
     Each run is cut to ``conditions`` and to the (condition, fold, seed) jobs
@@ -180,7 +171,7 @@ def agreement(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS) -> p
     return joined
 
 
-def run_gap(runs: dict[str, list[dict]], conditions=AGREEMENT_CONDITIONS, claims=CLAIMS,
+def run_gap(runs: dict[str, list[dict]], conditions=CONDITIONS, claims=CLAIMS,
             confidence: float = 0.95) -> pd.DataFrame:
     """How far the first of two runs' differences lies from the second's, claim by claim (e.g. preset against preset).
 

@@ -83,33 +83,38 @@ def test_results_refuse_a_run_of_another_preset(tmp_path):
         book.results(setup)
 
 
-def test_the_preset_check_reads_whole_seeds_of_the_paper_preset_only(tmp_path, monkeypatch):
-    """Chapter 9's check joins chapter 6's run to the seeds of results/study-paper that have every job, and reads
-    the check's conditions that chapter 6 does not show from chapter 6's run directory."""
-    # the check's conditions that chapter 6 does not show: smoothed_pretrained, and one more patched in
-    extra = ("smoothed_pretrained", "L_w_pretrained_gold")
-    conditions = tuple(dict.fromkeys((*study.AGREEMENT_CONDITIONS, *extra)))
-    monkeypatch.setattr(study, "AGREEMENT_CONDITIONS", conditions)
+def test_the_paper_study_reads_each_condition_s_whole_seeds(tmp_path, monkeypatch):
+    """Chapter 9's verdict joins chapter 6's run (seed 0) to the seeds of results/study-paper, each condition on
+    the seeds of which it has every job, and trains nothing in full mode."""
     chapter6 = book.BookSetup(False, 0.05, 0, "quick", (0,), tmp_path / "chapter6")
     more = replace(chapter6, seeds=(1, 2, 3), run_dir=tmp_path / "more")
-    _fake_jobs(chapter6.run_dir)
-    _fake_jobs(more.run_dir, seeds=(1, 2, 3))
+    monkeypatch.setattr(book, "setup", lambda quick=None: chapter6)
     monkeypatch.setattr(book, "paper_study_setup", lambda: more)
-    paper_run = book.results(chapter6)
-    assert {r["condition"] for r in paper_run.jobs} == set(book.BOOK_CONDITIONS)
-    # chapter 6's run lacks those as yet: no seed is whole
-    assert book.paper_preset_jobs(paper_run) == []
+    monkeypatch.setattr(book, "corpus", lambda *a, **k: pytest.fail("the paper study must not train"))
+    _fake_jobs(chapter6.run_dir)  # chapter 6's own conditions only, as yet
+    with pytest.raises(ValueError, match=r"no whole seed of smoothed_pretrained, L_w_pretrained_gold at the paper"):
+        book.paper_study(quick=False)
+    extra = ("smoothed_pretrained", "L_w_pretrained_gold")
     _fake_jobs(chapter6.run_dir, conditions=extra)  # as chapter 9 runs them beside chapter 6's
-    _fake_jobs(more.run_dir, seeds=(1, 2), conditions=extra)  # seed 3 lacks them
-    grid.job_path(more.run_dir, "L_w", loso_folds(book.SPEAKERS)[3], 2).unlink()  # seed 2 lacks a job
-    jobs = book.paper_preset_jobs(paper_run)
-    assert sorted({(r["condition"], r["seed"]) for r in jobs}) == \
-        sorted((condition, seed) for condition in conditions for seed in (0, 1))
-    assert len(jobs) == 2 * 10 * len(conditions)
-    quick = book.paper_preset_jobs(replace(paper_run, setup=replace(chapter6, quick=True)))
-    assert {r["seed"] for r in quick} == {0} and len(quick) == 10 * len(conditions)
-    monkeypatch.setattr(book, "paper_study_setup", lambda: replace(more, run_dir=tmp_path / "not run yet"))
-    assert {r["seed"] for r in book.paper_preset_jobs(paper_run)} == {0}
+    _fake_jobs(chapter6.run_dir, seeds=(7,))  # a seed chapter 6's setup does not read
+    run = book.paper_study(quick=False)  # study-paper not run yet: seed 0 alone
+    assert {(r["condition"], r["seed"]) for r in run.jobs} == {(c, 0) for c in study.CONDITIONS}
+    assert run.setup.seeds == (0,) and run.loaded
+    _fake_jobs(more.run_dir, seeds=(1, 2, 3), conditions=[c for c in study.CONDITIONS if c not in extra])
+    _fake_jobs(more.run_dir, seeds=(1,), conditions=extra)
+    grid.job_path(more.run_dir, "L_w", loso_folds(book.SPEAKERS)[3], 2).unlink()  # L + w's seed 2 lacks a job
+    run = book.paper_study(quick=False)
+    seeds = {c: {r["seed"] for r in run.jobs if r["condition"] == c} for c in study.CONDITIONS}
+    assert seeds == {c: {0, 1} if c in extra else {0, 1, 3} if c == "L_w" else {0, 1, 2, 3}
+                     for c in study.CONDITIONS}
+    assert len(run.jobs) == 10 * sum(map(len, seeds.values()))
+    assert run.setup.seeds == (0, 1, 2, 3) and run.setup.preset == "quick"
+    assert run["intervals"].loc[CONDITIONS["L_w"].title, "seeds"] == 3  # the tables are the jobs'
+    run_json = grid.read_json(more.run_dir / "run.json")
+    run_json["settings"]["lr"] *= 10
+    grid.write_json(more.run_dir / "run.json", run_json)
+    with pytest.raises(ValueError, match="different settings"):  # another preset's seeds are not mixed in
+        book.paper_study(quick=False)
 
 
 @pytest.mark.parametrize("which", ["setup", "study_setup", "paper_study_setup"])
@@ -117,14 +122,24 @@ def test_the_committed_runs_match_today_s_presets(monkeypatch, which):
     """results/book-paper, study-small and study-paper are what the rendered book shows: whole runs of today's presets."""
     monkeypatch.setenv("MINISERMETA_QUICK", "0")
     full = getattr(book, which)()
-    assert book.is_complete(full), \
-        f"{full.run_dir.name} lacks jobs of the full mode's grid"
+    grows = which == "paper_study_setup"  # a seed at a time across sessions; book.paper_study reads whole seeds
+    assert grows or book.is_complete(full), f"{full.run_dir.name} lacks jobs of the full mode's grid"
     pipeline.check_run(full.run_dir, preset=full.preset, settings=asdict(preset(full.preset, **full.overrides)),
                        classes="paper", feature_set="paper32")
     assert grid.read_json(full.run_dir / "run.json")["corpus"] == \
         f"$MINISERMETA_HOME/synthemo-scale{full.scale}-seed{full.corpus_seed}"
     jobs = grid.load_jobs(full.run_dir)  # each job checked to carry the run's id
     assert jobs and all(job["condition"] in CONDITIONS and job["seed"] in full.seeds for job in jobs)
+
+
+def test_the_committed_paper_study_has_every_condition_on_whole_seeds(monkeypatch):
+    """What chapter 9's verdict reads: every condition of the study at the paper preset, on seed 0 and the seeds
+    after it that are whole (results/study-paper runs them in order)."""
+    monkeypatch.setenv("MINISERMETA_QUICK", "0")
+    run = book.paper_study()
+    seeds = {c: sorted({r["seed"] for r in run.jobs if r["condition"] == c}) for c in study.CONDITIONS}
+    assert all(found == list(range(len(found))) for found in seeds.values()), seeds
+    assert max(map(len, seeds.values())) == len(study.SEEDS)
 
 
 def test_the_committed_sweep_matches_today_s_settings(monkeypatch):

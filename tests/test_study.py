@@ -139,6 +139,7 @@ def test_sweep_settings_and_their_directories(tmp_path):
 
 
 def test_agreement_compares_verdicts_on_the_same_family():
+    checked = ("blstm_att", "smoothed", "L_w", "w", "L", "oversampling", "undersampling", "smoothed_pretrained")
     sure = [_job(c, s, seed, h + (k + seed) % 2)
             for c, h in {"blstm_att": 2, "smoothed": 2, "L_w": 5, "w": 6, "L": 6, "oversampling": 3,
                          "undersampling": 3, "smoothed_pretrained": 3}.items()
@@ -147,10 +148,12 @@ def test_agreement_compares_verdicts_on_the_same_family():
               for c, h in {"blstm_att": 2, "smoothed": 2, "L_w": 2, "w": 2, "L": 2, "oversampling": 2,
                            "undersampling": 2, "smoothed_pretrained": 2}.items()
               for k, s in enumerate(SPEAKERS)]
-    table = study.agreement({"sure": sure, "unsure": unsure})
+    with pytest.raises(ValueError, match="L_w_pretrained, L_w_pretrained_gold"):  # by default, every condition
+        study.agreement({"sure": sure, "unsure": unsure})
+    table = study.agreement({"sure": sure, "unsure": unsure}, conditions=checked)
     assert table["same sign"].all() or not table["agree"].all()
     with pytest.raises(ValueError, match="smoothed"):
-        study.agreement({"sure": sure, "none": [j for j in unsure if j["condition"] != "smoothed"]})
+        study.agreement({"sure": sure, "none": [j for j in unsure if j["condition"] != "smoothed"]}, checked)
     assert table.loc[("L + w beats the baseline", "gold"), "sure UA verdict"] == "holds"
     assert table.loc[("L + w beats the baseline", "gold"), "unsure UA verdict"] == "not shown"
     assert not table.loc[("L + w beats the baseline", "gold"), "agree"]
@@ -160,16 +163,15 @@ def test_agreement_compares_verdicts_on_the_same_family():
         columns = [f"{measure} {column}" for measure in ("WA", "UA") for column in ("diff", "low", "high")]
         assert table.loc[("L + w beats the baseline", "gold"), [f"{name} {c}" for c in columns]].tolist() == \
             pytest.approx(study.verdict(alone).loc[("L + w beats the baseline", "gold"), columns].tolist())
-    checked = {c.text for c in study.CLAIMS
-               if {c.condition, c.baseline} <= set(study.AGREEMENT_CONDITIONS)}  # both runs cut to these
-    assert set(table.index.get_level_values(0)) == checked
-    assert {"L + w beats oversampling", "w alone beats the baseline"} <= checked
-    assert "pretraining L + w helps" not in checked  # its conditions are not in the check
+    claims = {c.text for c in study.CLAIMS if {c.condition, c.baseline} <= set(checked)}  # both runs cut to these
+    assert set(table.index.get_level_values(0)) == claims
+    assert {"L + w beats oversampling", "w alone beats the baseline"} <= claims
+    assert "pretraining L + w helps" not in claims  # its conditions are not in the check
 
 
 def test_the_gap_between_two_runs_is_paired_by_session_and_corrected():
     def run(lw_hits, seeds=(0,)):  # every condition of the check (3 hits unless set), only L + w's differ
-        hits = dict.fromkeys(study.AGREEMENT_CONDITIONS, 3) | {"blstm_att": 2, "L_w": lw_hits, "w": 4}
+        hits = dict.fromkeys(study.CONDITIONS, 3) | {"blstm_att": 2, "L_w": lw_hits, "w": 4}
         return [_job(c, s, seed, h + k % 2) for c, h in hits.items() for k, s in enumerate(SPEAKERS) for seed in seeds]
 
     wide, narrow = run(6, seeds=(0, 1)), run(2)
