@@ -91,8 +91,11 @@ def test_the_paper_study_reads_each_condition_s_whole_seeds(tmp_path, monkeypatc
     monkeypatch.setattr(book, "setup", lambda quick=None: chapter6)
     monkeypatch.setattr(book, "paper_study_setup", lambda: more)
     monkeypatch.setattr(book, "corpus", lambda *a, **k: pytest.fail("the paper study must not train"))
+    with pytest.raises(ValueError, match="chapter 6's run .* is missing"):
+        book.paper_study(quick=False)
     _fake_jobs(chapter6.run_dir)  # chapter 6's own conditions only, as yet
-    with pytest.raises(ValueError, match=r"no whole seed of smoothed_pretrained, L_w_pretrained_gold at the paper"):
+    with pytest.raises(ValueError, match=r"no whole seed of smoothed_pretrained, L_w_pretrained_gold at the paper "
+                                         r"preset; run them with .*\['smoothed_pretrained', 'L_w_pretrained_gold'\]"):
         book.paper_study(quick=False)
     extra = ("smoothed_pretrained", "L_w_pretrained_gold")
     _fake_jobs(chapter6.run_dir, conditions=extra)  # as chapter 9 runs them beside chapter 6's
@@ -115,6 +118,8 @@ def test_the_paper_study_reads_each_condition_s_whole_seeds(tmp_path, monkeypatc
     grid.write_json(more.run_dir / "run.json", run_json)
     with pytest.raises(ValueError, match="different settings"):  # another preset's seeds are not mixed in
         book.paper_study(quick=False)
+    monkeypatch.setattr(book, "results", lambda book_setup: book_setup)
+    assert book.paper_study(quick=True) == book.study_setup(True)  # quick mode: the quick study, run if need be
 
 
 @pytest.mark.parametrize("which", ["setup", "study_setup", "paper_study_setup"])
