@@ -470,16 +470,19 @@ def label_fixes(results: list[dict], conditions=None) -> pd.DataFrame:
     truth; ``fixed`` how many of those the learned label sets right; ``broken``
     how many right gold labels it sets wrong. ``gold right %`` and ``learned
     right %`` are the shares of right labels before and after: the learned
-    labels are cleaner than gold only if the second is higher.
+    labels are cleaner than gold only if the second is higher. A requested
+    condition without jobs is an error that names it, not a missing row.
     """
     _require(results, "label_fixes")
-    asked = conditions is not None
-    conditions = list(conditions) if asked else label_learners(results)
+    present = _by_condition(results)
+    conditions = label_learners(results) if conditions is None else list(conditions)
+    missing = [c for c in conditions if c not in present]
+    if missing or not conditions:  # a missing row would read as "nothing relabelled"
+        wanted = ", ".join(missing) if missing else "a condition that learns labels"
+        raise ValueError(f"label_fixes: no job is of {wanted}; the jobs are of {', '.join(_ordered(present))}")
     names = titles(results)
     rows = {}
     for condition in conditions:
-        if condition not in _by_condition(results):
-            continue
         entries = _train_entries(results, condition)
         gold = np.concatenate([e["gold"] for e in entries])
         truth = np.concatenate([e["truth"] for e in entries if e["truth"] is not None])
@@ -495,10 +498,6 @@ def label_fixes(results: list[dict], conditions=None) -> pd.DataFrame:
             "gold right %": 100 * float((~wrong).mean()),
             "learned right %": 100 * float((learned == truth).mean()),
         }
-    if not rows:  # an empty table would read as "nothing relabelled"
-        wanted = f"of {', '.join(conditions)}" if asked else "of a condition that learns labels"
-        raise ValueError(f"label_fixes: no job is {wanted}; the jobs are of "
-                         f"{', '.join(_ordered(_by_condition(results)))}")
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

@@ -178,6 +178,9 @@ def test_label_fixes_rows_are_every_condition_that_learns_labels(results):
         report.label_fixes(unlearned)
     with pytest.raises(ValueError, match="no job is of L; the jobs are of"):
         report.label_fixes(unlearned, conditions=["L"])
+    # a requested condition without jobs is named, even beside one that has them
+    with pytest.raises(ValueError, match="no job is of L, smoothed; the jobs are of"):
+        report.label_fixes(jobs, conditions=["L_w", "L", "smoothed"])
 
 def test_by_session_takes_each_sessions_jobs_apart_and_gives_a_t_interval_over_sessions():
     from scipy import stats as scipy_stats
